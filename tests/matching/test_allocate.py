@@ -1,0 +1,102 @@
+"""Min-cost-flow allocation: known optima, the greedy trap, and an independent LP check."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from scipy.optimize import linprog
+
+from exchange.matching.allocate import Arc, allocate, objective
+
+
+def lp_optimum(supplies, demands, arcs) -> float:
+    """Independent optimum: the transportation LP solved by HiGHS (integral for integer data)."""
+    n = len(arcs)
+    c = np.array([-a.benefit for a in arcs])
+    rows, rhs = [], []
+    for i, s in enumerate(supplies):
+        rows.append([1.0 if a.source == i else 0.0 for a in arcs])
+        rhs.append(s)
+    for j, d in enumerate(demands):
+        rows.append([1.0 if a.sink == j else 0.0 for a in arcs])
+        rhs.append(d)
+    res = linprog(c, A_ub=np.array(rows), b_ub=np.array(rhs), bounds=[(0, a.capacity) for a in arcs], method="highs")
+    assert res.status == 0
+    return -res.fun
+
+
+def greedy(supplies, demands, arcs) -> float:
+    """First pair that fits, best benefit first: what the matcher must never be worse than."""
+    s, d, total = list(supplies), list(demands), 0.0
+    for a in sorted(arcs, key=lambda a: -a.benefit):
+        q = min(s[a.source], d[a.sink], a.capacity)
+        if q > 0:
+            s[a.source] -= q
+            d[a.sink] -= q
+            total += q * a.benefit
+    return total
+
+
+@pytest.mark.parametrize("solver", ["ortools", "networkx"])
+def test_greedy_trap_takes_the_two_pairs(solver):
+    # source 0 is nearest (most valuable) to sink 0, but it is the only one that can serve sink 1;
+    # source 1 can serve only sink 0. Greedy takes 0->0 (5) and blocks both others (4 + 4.5 = 8.5).
+    arcs = [Arc(0, 0, 10, 5.0), Arc(0, 1, 10, 4.0), Arc(1, 0, 10, 4.5)]
+    flows = allocate([10, 10], [10, 10], arcs, solver=solver)
+    assert {(a.source, a.sink): q for a, q in flows} == {(0, 1): 10, (1, 0): 10}
+    assert objective(flows) == pytest.approx(85.0)
+    assert greedy([10, 10], [10, 10], arcs) == pytest.approx(50.0)
+
+
+@pytest.mark.parametrize("solver", ["ortools", "networkx"])
+def test_split_supply_over_two_sinks(solver):
+    # one big source, two small sinks; a third sink is worth less and gets the rest
+    arcs = [Arc(0, 0, 100, 3.0), Arc(0, 1, 100, 2.0), Arc(0, 2, 100, 1.0)]
+    flows = allocate([100], [30, 50, 40], arcs, solver=solver)
+    assert {a.sink: q for a, q in flows} == {0: 30, 1: 50, 2: 20}
+
+
+@pytest.mark.parametrize("solver", ["ortools", "networkx"])
+def test_arc_capacity_is_respected(solver):
+    flows = allocate([100], [100], [Arc(0, 0, 25, 1.0)], solver=solver)
+    assert [q for _, q in flows] == [25]
+
+
+def test_fractional_quantities_keep_their_precision():
+    flows = allocate([12.345], [7.5, 100.0], [Arc(0, 0, 12.345, 2.0), Arc(0, 1, 12.345, 1.0)])
+    got = {a.sink: q for a, q in flows}
+    assert got[0] == pytest.approx(7.5, abs=1e-3)
+    assert got[1] == pytest.approx(4.845, abs=1e-3)
+
+
+def test_no_arcs_no_flow():
+    assert allocate([5], [5], []) == []
+
+
+instances = st.integers(1, 5).flatmap(lambda ns: st.integers(1, 5).flatmap(lambda nk: st.tuples(
+    st.lists(st.integers(1, 60), min_size=ns, max_size=ns),
+    st.lists(st.integers(1, 60), min_size=nk, max_size=nk),
+    st.lists(st.tuples(st.integers(0, ns - 1), st.integers(0, nk - 1), st.integers(1, 80),
+                       st.integers(1, 500).map(lambda x: x / 10)), min_size=1, max_size=12,
+             unique_by=lambda t: (t[0], t[1])),
+)))
+
+
+@settings(max_examples=150, deadline=None)
+@given(instances)
+def test_both_solvers_reach_the_lp_optimum_and_respect_every_bound(inst):
+    supplies, demands, raw = inst
+    arcs = [Arc(i, j, float(c), b) for i, j, c, b in raw]
+    best = lp_optimum(supplies, demands, arcs)
+    for solver in ("ortools", "networkx"):
+        flows = allocate(supplies, demands, arcs, solver=solver)
+        assert objective(flows) == pytest.approx(best, rel=1e-9, abs=1e-6)
+        assert objective(flows) >= greedy(supplies, demands, arcs) - 1e-6
+        for i, s in enumerate(supplies):
+            assert sum(q for a, q in flows if a.source == i) <= s + 1e-9
+        for j, d in enumerate(demands):
+            assert sum(q for a, q in flows if a.sink == j) <= d + 1e-9
+        for a, q in flows:
+            assert 0 < q <= a.capacity + 1e-9
