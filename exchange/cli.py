@@ -1,0 +1,135 @@
+"""Thin click commands over the services: ``flask --app wsgi <command>``.
+
+Each command creates or migrates the database first, so they work on a fresh
+checkout. Errors go to stderr with exit code 1 (2 for usage errors).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+import click
+from flask import Flask
+
+from exchange.domain.errors import ExchangeError, ImportRejected
+
+
+def _fail(message: str) -> None:
+    click.echo(f"error: {message}", err=True)
+    sys.exit(1)
+
+
+def _guarded(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """Schema first; domain errors become a message on stderr and exit 1."""
+
+    @wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        from exchange.services.schema import ensure_schema
+
+        try:
+            ensure_schema()
+            return fn(*args, **kwargs)
+        except ImportRejected as err:
+            click.echo(f"error: {err.message}", err=True)
+            for e in err.errors:
+                click.echo(f"  {e}", err=True)
+            sys.exit(1)
+        except ExchangeError as err:
+            _fail(err.message + (f" {json.dumps(err.details, ensure_ascii=False)}" if err.details else ""))
+
+    return wrapper
+
+
+def _print_summary(summary: dict[str, Any]) -> None:
+    click.echo(f"{'material':<12}{'links':>6}{'quantity':>16} {'unit':<8}{'util.':>7}{'net RMB/yr':>16}{'CO2 t/yr':>14}")
+    for key, m in summary["materials"].items():
+        util = m["utilisation_of_supply"]
+        click.echo(f"{key:<12}{m['links']:>6}{m['quantity']:>16,.0f} {m['unit']:<8}"
+                   f"{(f'{util:.0%}' if util is not None else '-'):>7}{m['net_benefit_rmb_per_yr']:>16,.0f}"
+                   f"{m['co2_avoided_t_per_yr']:>14,.0f}")
+    click.echo(f"{'total':<12}{summary['links']:>6}{'':>25}{'':>7}{summary['net_benefit_rmb_per_yr']:>16,.0f}"
+               f"{summary['co2_avoided_t_per_yr']:>14,.0f}")
+    click.echo(f"listings: {summary['listings']}, with nothing matched: {summary['listings_unmatched']}")
+
+
+def register_cli(app: Flask) -> None:
+    @app.cli.command("init-db")
+    @_guarded
+    def init_db() -> None:
+        """Create or migrate the database to the latest schema."""
+        click.echo(f"database ready: {app.config['SQLALCHEMY_DATABASE_URI'].split('@')[-1]}")
+
+    @app.cli.command("import-listings")
+    @click.argument("path", type=click.Path(dir_okay=False))
+    @_guarded
+    def import_listings(path: str) -> None:
+        """Import sources and sinks from a CSV, XLSX, JSON or GeoJSON file (all rows or none)."""
+        from exchange.services.listings import import_file
+
+        try:
+            with open(path, "rb") as fh:
+                data = fh.read()
+        except OSError as exc:
+            _fail(f"cannot read {path}: {exc.strerror}")
+        report = import_file(os.path.basename(path), data)
+        click.echo(f"imported {report.total} listing(s): {report.created} new, {report.updated} updated")
+
+    @app.cli.command("match")
+    @click.option("--json", "json_path", type=click.Path(dir_okay=False), help="write links, unmatched and summary here")
+    @click.option("--solver", type=click.Choice(["ortools", "networkx"]), default=None)
+    @click.option("--cap", type=int, default=None, help="candidates kept per listing (0 = all)")
+    @_guarded
+    def match_cmd(json_path: str | None, solver: str | None, cap: int | None) -> None:
+        """Run the matcher over all active listings and store the proposed links."""
+        from exchange.services.matching import run_match
+
+        run, result = run_match(solver=solver, cap=None if cap is None else (cap or 0))
+        click.echo(f"match run {run.id}: {len(result.links)} link(s), {len(result.unmatched)} listing(s) left "
+                   f"(partly) unmatched; candidates {result.stats['candidates']}, "
+                   f"{result.stats['candidate_seconds'] + result.stats['solve_seconds']:.2f} s")
+        _print_summary(result.summary)
+        if json_path:
+            with open(json_path, "w", encoding="utf-8") as fh:
+                json.dump(result.as_dict(), fh, ensure_ascii=False, indent=1)
+            click.echo(f"wrote {json_path}")
+
+    @app.cli.command("seed-demo")
+    @click.option("--match/--no-match", "run", default=True, help="run the matcher after loading")
+    @click.option("--if-empty", is_flag=True, help="do nothing when listings are already stored")
+    @_guarded
+    def seed_demo_cmd(run: bool, if_empty: bool) -> None:
+        """Load the Shandong demo scenario built from real plants (idempotent)."""
+        from exchange.persistence import repositories as repo
+        from exchange.services.seed import seed_demo
+
+        if if_empty and repo.count_listings():
+            click.echo("listings already stored: demo not loaded (drop --if-empty to reload it)")
+            return
+        report = seed_demo()
+        click.echo(f"demo loaded: {report.total} listing(s) ({report.created} new, {report.updated} updated)")
+        if run:
+            from exchange.services.matching import run_match
+
+            _, result = run_match()
+            click.echo(f"matched: {len(result.links)} link(s)")
+            _print_summary(result.summary)
+
+    @app.cli.command("export-template")
+    @click.argument("path", type=click.Path(dir_okay=False))
+    def export_template(path: str) -> None:
+        """Write an import template; the format follows the extension (.csv, .xlsx, .json, .geojson)."""
+        from exchange.services import import_formats as f
+
+        ext = os.path.splitext(path)[1].lower()
+        makers = {".csv": f.template_csv, ".xlsx": f.template_xlsx, ".json": f.template_json,
+                  ".geojson": f.template_geojson}
+        if ext not in makers:
+            _fail(f"unknown template format {ext or '(none)'}: use .csv, .xlsx, .json or .geojson")
+        with open(path, "wb") as fh:
+            fh.write(makers[ext]())
+        click.echo(f"wrote {path}")

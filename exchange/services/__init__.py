@@ -1,0 +1,1 @@
+"""Use cases: import, match run, review workflow, reports. The only layer that commits."""
