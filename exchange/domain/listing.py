@@ -22,12 +22,13 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from enum import Enum
 from typing import Any
 
 from .errors import ValidationError
 from .materials import CATALOGUE, Quality
+from .numbers import to_number
 from .units import UnitProblem, to_canonical
 
 ALL_MONTHS: frozenset[int] = frozenset(range(1, 13))
@@ -73,7 +74,6 @@ class Listing:
     return_temperature_c: float | None = None
     description: str | None = None
     id: int | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
 
     @property
     def key(self) -> tuple[str, str]:
@@ -85,12 +85,7 @@ def _blank(v: Any) -> bool:
 
 
 def _float(v: Any, lo: float | None = None, hi: float | None = None, *, positive: bool = False) -> float:
-    if isinstance(v, bool):
-        raise ValueError(f"must be a number, not {v!r}")
-    try:
-        x = float(v.strip().replace(",", "")) if isinstance(v, str) else float(v)
-    except (TypeError, ValueError):
-        raise ValueError(f"must be a number, not {v!r}") from None
+    x = to_number(v)
     if not math.isfinite(x):
         raise ValueError("must be a finite number")
     if positive and x <= 0:
@@ -254,9 +249,18 @@ def parse_listing(raw: Mapping[str, Any], *, listing_id: int | None = None) -> L
     except ValueError as e:
         bad("available_months", str(e))
 
-    for name in ("site", "description"):
+    for name, longest in (("site", 200), ("description", 2000)):
         v = get(name)
-        out[name] = None if v is None else str(v).strip()[: 200 if name == "site" else 2000]
+        if v is not None and len(str(v).strip()) > longest:
+            bad(name, f"must be at most {longest} characters")
+        out[name] = None if v is None else str(v).strip()
+
+    ret = out.get("return_temperature_c")
+    if ret is not None:
+        if out.get("material") != "waste_heat":
+            bad("return_temperature_c", "applies only to waste_heat")
+        elif isinstance(out.get("quality"), float) and ret >= out["quality"]:
+            bad("return_temperature_c", f"must be below temperature_c ({out['quality']:g} C)")
 
     if errors:
         shown = ", ".join(sorted(errors)[:8]) + (", ..." if len(errors) > 8 else "")

@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .factors import Defaults
+from .numbers import to_number
 
 Quality = float | str
 
@@ -74,12 +75,7 @@ class QualityRule(ABC):
 
 
 def _number(value: Any, lo: float, hi: float, what: str) -> float:
-    if isinstance(value, bool):
-        raise ValueError(f"must be a number, not {value!r}")
-    try:
-        x = float(str(value).strip().replace(",", "")) if isinstance(value, str) else float(value)
-    except (TypeError, ValueError):
-        raise ValueError(f"must be a number, not {value!r}") from None
+    x = to_number(value)
     if not math.isfinite(x):
         raise ValueError("must be a finite number")
     if not lo <= x <= hi:

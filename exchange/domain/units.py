@@ -101,7 +101,10 @@ def to_canonical(
     u = _parse(unit)
     amount_unit = ureg.parse_units(canonical) * ureg.year  # e.g. t/yr * yr = t
     hours = HOURS_PER_YEAR_DEFAULT if hours_per_year is None else float(hours_per_year)
-    q = ureg.Quantity(float(quantity), u)
+    try:
+        q = ureg.Quantity(float(quantity), u)
+    except (OverflowError, ZeroDivisionError) as exc:
+        raise UnitProblem(f"'{unit}' gives a number out of range") from exc
     per_year = any("year" in name and power < 0 for name, power in u._units.items())
     annual = q * ureg.year if per_year else q * ureg.Quantity(hours, "hour")
     if q.dimensionality in (ureg.Quantity(1, amount_unit).dimensionality, ureg.Quantity(1, "Nm3").dimensionality):
@@ -114,3 +117,5 @@ def to_canonical(
         return float(annual.to(amount_unit).magnitude)
     except pint.errors.DimensionalityError as exc:
         raise UnitProblem(f"'{unit}' does not convert to {canonical}") from exc
+    except (OverflowError, ZeroDivisionError) as exc:
+        raise UnitProblem(f"'{unit}' gives a number out of range") from exc
