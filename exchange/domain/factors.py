@@ -69,6 +69,27 @@ FACTORS: tuple[Factor, ...] = (
     Factor("heat_exchanger_approach_k", 10.0, "K",
            "REFERENCE.md: liquid-liquid minimum approach 5-10 K (upper end taken)"),
     Factor("heating_season_hours", 2880.0, "h", "REFERENCE.md: Jinan heating season 15 Nov - 15 Mar, about 120 days"),
+    # --- upgrades: heat pumps
+    Factor("heat_pump_carnot_fraction", 0.5, "-",
+           "REFERENCE.md: Carnot COP x 0.45-0.55 is a fair model (Arpagaus et al., Energy 152, 2018)"),
+    Factor("heat_pump_approach_k", 5.0, "K", "evaporator and condenser approach each side", True),
+    Factor("heat_pump_cop_min", 1.5, "-", "below this a heat pump is not proposed", True),
+    Factor("heat_pump_cop_max", 7.0, "-", "clamp: REFERENCE.md gives 5.7-6.5 at 30 K lift", True),
+    Factor("heat_pump_max_lift_k", 80.0, "K", "largest lift of industrial high-temperature heat pumps", True),
+    Factor("heat_pump_capex_rmb_per_kw", 1500.0, "RMB/kW heat", "installed large heat pump", True),
+    Factor("heat_pump_life_yr", 15.0, "yr", "heat pump service life", True),
+    Factor("electricity_rmb_per_mwh", 650.0, "RMB/MWh", "Shandong industrial tariff, about 0.65 RMB/kWh", True),
+    # --- upgrades: hydrogen purification
+    Factor("psa_min_feed_pct", 99.0, "%", "feed purity above which a polishing PSA unit suffices", True),
+    Factor("psa_recovery", 0.90, "-", "REFERENCE.md: PSA recovers 80-97 % of the hydrogen (middle taken)"),
+    Factor("psa_cost_rmb_per_t", 2000.0, "RMB/t H2 delivered", "polishing PSA, about 2 RMB/kg", True),
+    Factor("separation_min_feed_pct", 50.0, "%", "coke-oven gas (55-60 % H2) and richer can be separated", True),
+    Factor("separation_recovery", 0.80, "-", "REFERENCE.md: PSA from mixed gas at the low end of 80-97 %", True),
+    Factor("separation_cost_rmb_per_t", 8000.0, "RMB/t H2 delivered",
+           "PSA separation from coke-oven gas incl. compression, about 8 RMB/kg", True),
+    Factor("purified_pct", 99.999, "%", "REFERENCE.md: PSA purification reaches 99-99.999 %"),
+    # --- cascades
+    Factor("cascade_floor_c", 30.0, "C", "lowest temperature return heat is cooled to by a next user", True),
     # --- values to the sink (what it would otherwise pay) and disposal avoided by the source
     Factor("heat_value_rmb_per_mwh", 144.0, "RMB/MWh", "coal-boiler heat at about 40 RMB/GJ delivered", True),
     Factor("fly_ash_value_I_rmb_per_t", 180.0, "RMB/t", "market price of grade I fly ash", True),

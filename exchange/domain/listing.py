@@ -74,6 +74,7 @@ class Listing:
     return_temperature_c: float | None = None
     description: str | None = None
     id: int | None = None
+    park: str | None = None  # geodata.parks key, when known (stored listings)
 
     @property
     def key(self) -> tuple[str, str]:

@@ -23,8 +23,12 @@ from __future__ import annotations
 
 import math
 from abc import ABC, abstractmethod
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
+
+import numpy as np
+import numpy.typing as npt
 
 from .factors import Defaults
 from .numbers import to_number
@@ -52,8 +56,38 @@ class Fit:
     details: dict[str, Any] = field(default_factory=dict)
 
 
+Floats = npt.NDArray[np.float64]
+Bools = npt.NDArray[np.bool_]
+
+
+@dataclass(frozen=True)
+class Options:
+    """One way of serving (direct, or through an upgrade), evaluated for many pairs at once.
+
+    Arrays run over pairs; ``upgrade_cost`` is RMB and ``upgrade_co2`` tCO2 per
+    unit *delivered*; ``detail`` holds per-pair figures for explanations.
+    """
+
+    requires: tuple[str, ...]
+    feasible: Bools
+    delivered_fraction: Floats
+    upgrade_cost: Floats
+    upgrade_co2: Floats
+    detail: dict[str, Floats] = field(default_factory=dict)
+
+
+def _direct(feasible: Bools) -> Options:
+    n = feasible.shape
+    return Options((), feasible, np.ones(n), np.zeros(n), np.zeros(n))
+
+
 class QualityRule(ABC):
-    """Parses a quality value and decides source -> sink compatibility."""
+    """Parses a quality value and decides source -> sink compatibility.
+
+    :meth:`options` is the vectorised form the matcher screens with (every way
+    of serving, direct first); :meth:`fit` is the one-pair form with words, for
+    explanations. A test checks that the two agree.
+    """
 
     #: the listing field that carries the quality, e.g. ``"grade"``
     attribute: str
@@ -66,12 +100,15 @@ class QualityRule(ABC):
 
     @abstractmethod
     def fit(self, source: Quality, sink: Quality, distance_km: float, defaults: Defaults) -> Fit:
-        """The best way the source can serve the sink (infeasible ``Fit`` says why not)."""
+        """The first feasible way (direct first) the source can serve the sink, or why not."""
 
-    def fits(self, source: Quality, sink: Quality, distance_km: float, defaults: Defaults) -> list[Fit]:
-        """Every feasible option (direct first); empty when none is."""
-        f = self.fit(source, sink, distance_km, defaults)
-        return [f] if f.feasible else []
+    def encode(self, values: Sequence[Quality]) -> Floats:
+        """Quality values as numbers for :meth:`options` (grades become ranks)."""
+        return np.asarray([float(v) for v in values], dtype=np.float64)
+
+    @abstractmethod
+    def options(self, source: Floats, sink: Floats, distance_km: Floats, defaults: Defaults) -> list[Options]:
+        """Every way of serving, for arrays of encoded qualities and distances."""
 
 
 def _number(value: Any, lo: float, hi: float, what: str) -> float:
@@ -105,6 +142,12 @@ class GradeRule(QualityRule):
         if text not in self.grades:
             raise ValueError(f"must be one of {', '.join(self.grades)} ({self.standard}), not {value!r}")
         return text
+
+    def encode(self, values: Sequence[Quality]) -> Floats:
+        return np.asarray([self.grades.index(str(v)) for v in values], dtype=np.float64)
+
+    def options(self, source: Floats, sink: Floats, distance_km: Floats, defaults: Defaults) -> list[Options]:
+        return [_direct(source <= sink)]
 
     def fit(self, source: Quality, sink: Quality, distance_km: float, defaults: Defaults) -> Fit:
         rs, rk = self.grades.index(str(source)), self.grades.index(str(sink))
@@ -140,6 +183,9 @@ class MinimumRule(QualityRule):
     def parse(self, value: Any) -> Quality:
         return _number(value, self.lo, self.hi, self.unit)
 
+    def options(self, source: Floats, sink: Floats, distance_km: Floats, defaults: Defaults) -> list[Options]:
+        return [_direct(source + 1e-9 >= sink)]
+
     def fit(self, source: Quality, sink: Quality, distance_km: float, defaults: Defaults) -> Fit:
         s, k = float(source), float(sink)
         if s + 1e-9 < k:
@@ -159,8 +205,10 @@ class TemperatureRule(QualityRule):
     >>> r = TemperatureRule()
     >>> r.fit(120.0, 90.0, 10.0, Defaults()).feasible
     True
-    >>> r.fit(95.0, 90.0, 10.0, Defaults()).reason
-    'arrives at 93.4 C, needs 90 C + 10 K approach'
+    >>> r.fit(95.0, 90.0, 10.0, Defaults()).requires
+    ('heat_pump',)
+    >>> r.fit(20.0, 120.0, 1.0, Defaults()).feasible
+    False
     """
 
     attribute: str = "temperature_c"
@@ -174,15 +222,102 @@ class TemperatureRule(QualityRule):
         route = distance_km * defaults["detour_factor"]
         return source - defaults["heat_pipe_temp_drop_c_per_km"] * route
 
+    def options(self, source: Floats, sink: Floats, distance_km: Floats, defaults: Defaults) -> list[Options]:
+        d = defaults
+        arrival = source - d["heat_pipe_temp_drop_c_per_km"] * distance_km * d["detour_factor"]
+        direct = arrival - d["heat_exchanger_approach_k"] >= sink
+        # heat pump at the sink: evaporator on the arriving heat, condenser at the supply temperature
+        t_cold = arrival - d["heat_pump_approach_k"]
+        t_hot = sink + d["heat_pump_approach_k"]
+        lift = t_hot - t_cold
+        with np.errstate(divide="ignore", invalid="ignore"):
+            cop = np.clip(d["heat_pump_carnot_fraction"] * (t_hot + 273.15) / lift, 0.0, d["heat_pump_cop_max"])
+        ok = (~direct) & (lift > 0) & (lift <= d["heat_pump_max_lift_k"]) & (cop >= d["heat_pump_cop_min"]) & (t_cold > -20)
+        cop = np.where(ok, cop, np.nan)
+        capex_per_mwh = (d["heat_pump_capex_rmb_per_kw"] * 1000.0 * d.annuity(d["heat_pump_life_yr"])
+                         / d["heating_season_hours"])
+        with np.errstate(divide="ignore", invalid="ignore"):
+            frac = np.where(ok, 1.0 / (1.0 - 1.0 / cop), 1.0)
+            cost = np.where(ok, d["electricity_rmb_per_mwh"] / cop + capex_per_mwh, 0.0)
+            co2 = np.where(ok, d["grid_co2_t_per_mwh"] / cop, 0.0)
+        nan = np.full(arrival.shape, np.nan)
+        return [
+            Options((), direct, np.ones(arrival.shape), np.zeros(arrival.shape), np.zeros(arrival.shape),
+                    {"arrival_c": arrival, "lift_k": nan, "cop": nan}),
+            Options(("heat_pump",), ok, frac, cost, co2, {"arrival_c": arrival, "lift_k": lift, "cop": cop}),
+        ]
+
     def fit(self, source: Quality, sink: Quality, distance_km: float, defaults: Defaults) -> Fit:
-        arrival = self.arrival_c(float(source), distance_km, defaults)
+        opts = self.options(np.array([float(source)]), np.array([float(sink)]), np.array([float(distance_km)]), defaults)
+        arrival = float(opts[0].detail["arrival_c"][0])
         approach = defaults["heat_exchanger_approach_k"]
         need = float(sink)
-        if arrival - approach >= need:
+        if opts[0].feasible[0]:
             return Fit(True, margin=f"arrives at {arrival:.1f} C for a {need:g} C supply ({arrival - approach - need:.1f} K to spare)",
                        details={"arrival_c": arrival, "lift_k": 0.0})
-        return Fit(False, reason=f"arrives at {arrival:.1f} C, needs {need:g} C + {approach:g} K approach",
-                   details={"arrival_c": arrival, "lift_k": need + approach - arrival})
+        hp = opts[1]
+        if hp.feasible[0]:
+            lift, cop = float(hp.detail["lift_k"][0]), float(hp.detail["cop"][0])
+            return Fit(True, margin=f"arrives at {arrival:.1f} C, below the {need:g} C supply: heat pump lift {lift:.1f} K, COP {cop:.2f}",
+                       requires=("heat_pump",), delivered_fraction=float(hp.delivered_fraction[0]),
+                       upgrade_cost_per_unit=float(hp.upgrade_cost[0]), upgrade_co2_per_unit=float(hp.upgrade_co2[0]),
+                       details={"arrival_c": arrival, "lift_k": lift, "cop": cop,
+                                "note": f"lift {lift:.1f} K, COP {cop:.2f}"})
+        lift = need + defaults["heat_pump_approach_k"] - (arrival - defaults["heat_pump_approach_k"])
+        return Fit(False, reason=(f"arrives at {arrival:.1f} C, needs {need:g} C + {approach:g} K approach; "
+                                  f"a heat pump would need a {lift:.0f} K lift (at most {defaults['heat_pump_max_lift_k']:g} K, "
+                                  f"COP at least {defaults['heat_pump_cop_min']:g})"),
+                   details={"arrival_c": arrival, "lift_k": lift})
+
+
+@dataclass(frozen=True)
+class HydrogenPurityRule(MinimumRule):
+    """Purity with upgrades: PSA polishing for rich feeds, separation for mixed gas.
+
+    * direct when the source meets the sink's minimum;
+    * ``purification`` (PSA polishing) when the feed has at least ``psa_min_feed_pct``:
+      the sink receives ``psa_recovery`` of what the source gives, at ``psa_cost_rmb_per_t``;
+    * ``separation`` (e.g. coke-oven gas, 55-60 % H2) from ``separation_min_feed_pct``,
+      at ``separation_recovery`` and ``separation_cost_rmb_per_t``;
+    both deliver at most ``purified_pct``.
+
+    >>> r = HydrogenPurityRule("purity_pct", 0, 100, "%", "H2")
+    >>> f = r.fit(99.9, 99.97, 10, Defaults())
+    >>> f.requires, f.delivered_fraction
+    (('purification',), 0.9)
+    >>> r.fit(58.0, 99.97, 10, Defaults()).requires
+    ('separation',)
+    """
+
+    def options(self, source: Floats, sink: Floats, distance_km: Floats, defaults: Defaults) -> list[Options]:
+        d = defaults
+        direct = source + 1e-9 >= sink
+        reach = d["purified_pct"] + 1e-9 >= sink
+        psa = (~direct) & reach & (source >= d["psa_min_feed_pct"])
+        sep = (~direct) & reach & (source < d["psa_min_feed_pct"]) & (source >= d["separation_min_feed_pct"])
+        n = source.shape
+        return [
+            _direct(direct),
+            Options(("purification",), psa, np.full(n, d["psa_recovery"]), np.full(n, d["psa_cost_rmb_per_t"]), np.zeros(n)),
+            Options(("separation",), sep, np.full(n, d["separation_recovery"]), np.full(n, d["separation_cost_rmb_per_t"]),
+                    np.zeros(n)),
+        ]
+
+    def fit(self, source: Quality, sink: Quality, distance_km: float, defaults: Defaults) -> Fit:
+        direct = MinimumRule.fit(self, source, sink, distance_km, defaults)
+        if direct.feasible:
+            return direct
+        opts = self.options(np.array([float(source)]), np.array([float(sink)]), np.array([float(distance_km)]), defaults)
+        for o, what in zip(opts[1:], ("PSA purification", "separation from mixed gas")):
+            if o.feasible[0]:
+                frac = float(o.delivered_fraction[0])
+                return Fit(True, margin=f"{float(source):g} % raised to {defaults['purified_pct']:g} % by {what} for a "
+                                        f"{float(sink):g} % minimum",
+                           requires=o.requires, delivered_fraction=frac, upgrade_cost_per_unit=float(o.upgrade_cost[0]),
+                           details={"note": f"{what}, {frac:.0%} recovered", "recovery": frac})
+        return Fit(False, reason=direct.reason + (f"; below the {defaults['separation_min_feed_pct']:g} % a separation "
+                                                  f"unit needs" if float(source) < defaults["separation_min_feed_pct"]
+                                                  else ""))
 
 
 class TransportMode(ABC):
@@ -251,30 +386,31 @@ class HeatPipeline(TransportMode):
     def design_mw(self, annual_mwh: float, defaults: Defaults) -> float:
         return annual_mwh / defaults["heating_season_hours"]
 
-    def capex_per_km(self, annual_mwh: float, defaults: Defaults) -> float:
-        mw = self.design_mw(annual_mwh, defaults)
+    def capex_per_km(self, annual_mwh: Any, defaults: Defaults) -> Any:
+        """RMB per km of line for a flow of ``annual_mwh`` (scalar or array)."""
+        mw = np.maximum(self.design_mw(annual_mwh, defaults), 0.0)
         scaled = defaults["heat_pipe_capex_rmb_per_km_large"] * (mw / defaults["heat_pipe_large_mw"]) ** defaults["heat_pipe_scale_exponent"]
-        return max(defaults["heat_pipe_capex_min_rmb_per_km"], scaled)
+        return np.maximum(defaults["heat_pipe_capex_min_rmb_per_km"], scaled)
 
     def reach_km(self, annual_quantity: float, defaults: Defaults) -> float:
         if self.design_mw(annual_quantity, defaults) >= defaults["heat_large_flow_mw"]:
             return defaults["heat_reach_large_km"]
         return defaults["heat_reach_km"]
 
-    def cost_per_unit(self, distance_km: float, annual_quantity: float, defaults: Defaults) -> float:
-        if annual_quantity <= 0:
-            return math.inf
+    def cost_per_unit(self, distance_km: Any, annual_quantity: Any, defaults: Defaults) -> Any:
         route = distance_km * defaults["detour_factor"]
         capex = self.capex_per_km(annual_quantity, defaults) * route
         per_year = capex * (defaults.annuity(defaults["heat_pipe_life_yr"]) + defaults["heat_pipe_om_share"])
-        return per_year / annual_quantity
+        with np.errstate(divide="ignore"):
+            out = np.where(np.asarray(annual_quantity) > 0, per_year / np.maximum(annual_quantity, 1e-300), np.inf)
+        return float(out) if np.ndim(out) == 0 else out
 
     def capex(self, distance_km: float, annual_quantity: float, defaults: Defaults) -> float:
         """Capital of the line in RMB (for the payback figure)."""
-        return self.capex_per_km(annual_quantity, defaults) * distance_km * defaults["detour_factor"]
+        return float(self.capex_per_km(annual_quantity, defaults) * distance_km * defaults["detour_factor"])
 
-    def co2_per_unit(self, distance_km: float, defaults: Defaults) -> float:
-        return 0.0  # pumping power is inside the O&M share; its CO2 is not counted separately
+    def co2_per_unit(self, distance_km: Any, defaults: Defaults) -> Any:
+        return 0.0 * distance_km  # pumping power is inside the O&M share; its CO2 is not counted separately
 
 
 @dataclass(frozen=True)
@@ -355,7 +491,7 @@ CATALOGUE: dict[str, Material] = {
         ),
         Material(
             "hydrogen", "by-product hydrogen", "副产氢", "t/yr",
-            MinimumRule("purity_pct", 0.0, 100.0, "%", "H2 (ISO 14687 / GB/T 37244-2018)"),
+            HydrogenPurityRule("purity_pct", 0.0, 100.0, "%", "H2 (ISO 14687 / GB/T 37244-2018)"),
             Haulage("tube_trailer", "tube trailer", "长管拖车", "h2_trailer_fixed_rmb_per_t", "h2_trailer_rmb_per_t_km",
                     "h2_trailer_reach_km", "h2_trailer_co2_t_per_t_km"),
             value_key="h2_value_rmb_per_t", disposal_key=None,

@@ -1,8 +1,9 @@
 """The network matcher (pure: no Flask, no SQLAlchemy).
 
 :func:`match` takes listings in canonical units and returns a
-:class:`~exchange.matching.result.MatchResult`: the links of the min-cost-flow
-allocation that maximises the region's net benefit, an explanation for every
+:class:`~exchange.matching.result.MatchResult`: the links of the allocation
+that maximises the region's net benefit (min-cost flow, or linear programming
+where upgrades and cascades make flows with gains), an explanation for every
 link, and a reason for every listing left (partly) unmatched.
 
 >>> from exchange.domain import parse_listing
@@ -27,14 +28,16 @@ from collections import defaultdict
 from collections.abc import Sequence
 from typing import Any
 
+import numpy as np
+
 from exchange.domain.factors import Defaults
 from exchange.domain.listing import Listing, Role
 from exchange.domain.materials import CATALOGUE
 
-from .allocate import Arc, allocate
 from .explain import link_text, unmatched_reason
-from .network import Candidate, candidate_pairs
+from .network import Network, _nearest_per_key, build_network
 from .result import MatchResult, ProposedLink, UnmatchedListing
+from .solve import solve
 
 __all__ = ["MatchResult", "ProposedLink", "UnmatchedListing", "match"]
 
@@ -55,43 +58,40 @@ def match(
     defaults : Defaults, optional
         Catalogue factors with any overrides.
     solver : {"ortools", "networkx"}
-        Min-cost-flow solver (same optimum; see :mod:`exchange.matching.allocate`).
+        Min-cost-flow solver for layers without gains (same optimum; see
+        :mod:`exchange.matching.allocate`). Layers with gains use HiGHS.
     cap : int, optional
-        Candidates kept per listing (nearest first); ``None`` keeps all.
+        Candidates kept per listing (nearest compatible, paying partners first);
+        ``None`` keeps all.
     """
     defaults = defaults or Defaults()
     t0 = time.perf_counter()
-    cands, screens = candidate_pairs(listings, defaults, cap=cap)
+    net = build_network(listings, defaults, cap=cap)
     t1 = time.perf_counter()
-    flows: list[tuple[Candidate, float]] = []
-    by_material: dict[str, list[Candidate]] = defaultdict(list)
-    for c in cands:
-        by_material[listings[c.source].material].append(c)
-    for key, mcands in by_material.items():
-        src = sorted({c.source for c in mcands})
-        snk = sorted({c.sink for c in mcands})
-        s_pos = {i: n for n, i in enumerate(src)}
-        k_pos = {j: n for n, j in enumerate(snk)}
-        arcs = [Arc(s_pos[c.source], k_pos[c.sink], c.capacity, c.econ.net) for c in mcands]
-        by_arc = {id(a): c for a, c in zip(arcs, mcands)}
-        solved = allocate([listings[i].quantity for i in src],
-                          [listings[j].quantity / 1.0 for j in snk], arcs, solver=solver)
-        flows.extend((by_arc[id(a)], f) for a, f in solved)
+    flows = solve(net, solver)
     t2 = time.perf_counter()
+    c = net.candidates
+    n = len(listings)
 
     allocated: dict[int, float] = defaultdict(float)
     partners_of: dict[int, list[tuple[int, float, float]]] = defaultdict(list)
     links: list[ProposedLink] = []
-    for c, q in flows:
-        s, k = listings[c.source], listings[c.sink]
-        delivered = q * c.econ.delivered_fraction
-        allocated[c.source] += q
-        allocated[c.sink] += delivered
-        partners_of[c.source].append((c.sink, q, c.econ.net))
-        partners_of[c.sink].append((c.source, q, c.econ.net))
-        links.append(_link(c, s, k, q, delivered, defaults))
+    used = np.flatnonzero(flows > 0)
+    for x in used.tolist():
+        q = float(flows[x])
+        u, v = int(c.source[x]), int(c.sink[x])
+        delivered = q * float(c.frac[x])
+        allocated[u] += q
+        allocated[v] += delivered
+        partners_of[u].append((v, q, float(c.net[x])))
+        partners_of[v].append((u, q, float(c.net[x])))
+        links.append(_link(net, x, q, delivered, defaults))
     links.sort(key=lambda l: (l.material, -l.net_benefit_rmb_per_yr))
 
+    best: dict[int, int] = {}
+    for side in (c.source, c.sink):
+        for x in _nearest_per_key(side, -c.net).tolist():
+            best.setdefault(int(side[x]), x)
     present = {(l.material, l.role) for l in listings}
     unmatched: list[UnmatchedListing] = []
     for i, l in enumerate(listings):
@@ -100,43 +100,84 @@ def match(
         if left <= max(1e-6 * l.quantity, 1e-3):
             continue
         other = Role.SINK if l.role is Role.SOURCE else Role.SOURCE
-        code, text = unmatched_reason(i, listings, screens[i], allocated, partners_of, (l.material, other) in present)
+        code, text = unmatched_reason(i, net, best, allocated, partners_of, (l.material, other) in present, defaults)
         if got > 0:
             text = f"matched {got:,.0f} of {l.quantity:,.0f} {l.unit}; the rest: {text}"
         unmatched.append(UnmatchedListing(l, code, text, got, left))
 
     summary = _summary(listings, links, allocated)
-    stats = {"listings": len(listings), "candidates": len(cands), "flows": len(links),
-             "candidate_seconds": round(t1 - t0, 4), "solve_seconds": round(t2 - t1, 4), "solver": solver,
-             "cap": cap}
+    stats = {"listings": n, "candidates": len(c), "flows": len(links), "cascade_nodes": len(net.cascade_sink),
+             "candidate_seconds": round(t1 - t0, 4), "solve_seconds": round(t2 - t1, 4), "solver": solver, "cap": cap}
     return MatchResult(links, unmatched, summary, stats)
 
 
-def _link(c: Candidate, s: Listing, k: Listing, q: float, delivered: float, defaults: Defaults) -> ProposedLink:
-    mat = CATALOGUE[s.material]
-    e = c.econ
+def _link(net: Network, x: int, q: float, delivered: float, defaults: Defaults) -> ProposedLink:
+    c = net.candidates
+    L = net.listings
+    u, v = int(c.source[x]), int(c.sink[x])
+    sink = L[v]
+    mat = CATALOGUE[sink.material]
+    requires = net.requires[int(c.option[x])]
+    chain = ""
+    if u >= len(L):
+        source = L[net.cascade_sink[u][0]]
+        requires = ("cascade", *requires)
+        ret = source.return_temperature_c
+        chain = f"return heat of {source.ref} ({ret:g} C)"
+        margin = mat.quality.fit(ret, sink.quality, float(c.distance_km[x]), defaults).margin
+    else:
+        source = L[u]
+        margin = mat.quality.fit(source.quality, sink.quality, float(c.distance_km[x]), defaults).margin
+    d = float(c.distance_km[x])
     details: dict[str, Any] = {
-        "margin": c.fit.margin,
-        "per_unit": {"value": e.value, "disposal": e.disposal, "transport": e.transport, "upgrade": e.upgrade,
-                     "net": e.net, "co2_t": e.co2},
-        "delivered_fraction": e.delivered_fraction,
-        "months": sorted(c.overlap_months),
+        "margin": margin,
+        "per_unit": {k: float(getattr(c, k)[x]) for k in ("value", "disposal", "transport", "upgrade", "net", "co2")},
+        "delivered_fraction": float(c.frac[x]),
+        "months": [m + 1 for m in range(12) if int(c.months[x]) >> m & 1],
         "co2_method": mat.co2_method_text(defaults),
-        "fit": {k2: v for k2, v in c.fit.details.items() if isinstance(v, (int, float, str))},
+        "source_park": _park(source),
+        "sink_park": _park(sink),
     }
+    if chain:
+        details["chain"] = chain
+    if "heat_pump" in requires:
+        fit = mat.quality.fit(source.return_temperature_c if chain else source.quality, sink.quality, d, defaults)
+        details["heat_pump"] = {"lift_k": round(fit.details.get("lift_k", 0.0), 2), "cop": round(fit.details.get("cop", 0.0), 3)}
     if hasattr(mat.transport, "capex"):
-        capex = mat.transport.capex(c.distance_km, c.capacity, defaults)
-        yearly_gain = e.net * q + (e.transport * q)  # benefit before the pipe's own annual cost
+        capex = mat.transport.capex(d, float(c.design_quantity[x]), defaults)
+        yearly_gain = (float(c.net[x]) + float(c.transport[x])) * q  # before the pipe's own annual cost
         details["pipeline_capex_rmb"] = round(capex, 0)
         details["simple_payback_yr"] = round(capex / yearly_gain, 2) if yearly_gain > 0 else None
     return ProposedLink(
-        source=s, sink=k, material=s.material, quantity=q, delivered=delivered, unit=s.unit,
-        distance_km=c.distance_km, route_km=c.distance_km * defaults["detour_factor"], transport=mat.transport.key,
-        requires=c.fit.requires, transport_cost_rmb_per_yr=e.transport * q,
-        upgrade_cost_rmb_per_yr=e.upgrade * delivered, value_rmb_per_yr=e.value * delivered,
-        net_benefit_rmb_per_yr=e.net * q, co2_avoided_t_per_yr=e.co2 * q,
-        explanation=link_text(c, s, k, q, defaults), details=details,
+        source=source, sink=sink, material=sink.material, quantity=q, delivered=delivered, unit=sink.unit,
+        distance_km=d, route_km=d * defaults["detour_factor"], transport=mat.transport.key, requires=requires,
+        transport_cost_rmb_per_yr=float(c.transport[x]) * q, upgrade_cost_rmb_per_yr=float(c.upgrade[x]) * delivered,
+        value_rmb_per_yr=float(c.value[x]) * delivered, net_benefit_rmb_per_yr=float(c.net[x]) * q,
+        co2_avoided_t_per_yr=float(c.co2[x]) * q,
+        explanation=link_text(net, x, source, sink, q, margin, chain, defaults), details=details,
     )
+
+
+def _park(l: Listing) -> str | None:
+    if l.park is not None:
+        return l.park
+    from geodata.parks import park_of
+
+    p = park_of(l.lat, l.lon)
+    return p.key if p else None
+
+
+def _totals(links: Sequence[ProposedLink]) -> dict[str, Any]:
+    return {
+        "links": len(links),
+        "quantity": round(math.fsum(l.quantity for l in links), 3),
+        "delivered": round(math.fsum(l.delivered for l in links), 3),
+        "cost_rmb_per_yr": round(math.fsum(l.cost_rmb_per_yr for l in links), 2),
+        "transport_cost_rmb_per_yr": round(math.fsum(l.transport_cost_rmb_per_yr for l in links), 2),
+        "upgrade_cost_rmb_per_yr": round(math.fsum(l.upgrade_cost_rmb_per_yr for l in links), 2),
+        "net_benefit_rmb_per_yr": round(math.fsum(l.net_benefit_rmb_per_yr for l in links), 2),
+        "co2_avoided_t_per_yr": round(math.fsum(l.co2_avoided_t_per_yr for l in links), 3),
+    }
 
 
 def _summary(listings: Sequence[Listing], links: Sequence[ProposedLink], allocated: dict[int, float]) -> dict[str, Any]:
@@ -144,27 +185,26 @@ def _summary(listings: Sequence[Listing], links: Sequence[ProposedLink], allocat
     for key, mat in CATALOGUE.items():
         supply = math.fsum(l.quantity for l in listings if l.material == key and l.role is Role.SOURCE)
         demand = math.fsum(l.quantity for l in listings if l.material == key and l.role is Role.SINK)
-        mine = [l for l in links if l.material == key]
         if not supply and not demand:
             continue
-        q = math.fsum(l.quantity for l in mine)
-        per[key] = {
-            "unit": mat.canonical_unit,
-            "links": len(mine),
-            "listed_supply": round(supply, 3),
-            "listed_demand": round(demand, 3),
-            "quantity": round(q, 3),
-            "delivered": round(math.fsum(l.delivered for l in mine), 3),
-            "utilisation_of_supply": round(q / supply, 4) if supply else None,
-            "cost_rmb_per_yr": round(math.fsum(l.cost_rmb_per_yr for l in mine), 2),
-            "net_benefit_rmb_per_yr": round(math.fsum(l.net_benefit_rmb_per_yr for l in mine), 2),
-            "co2_avoided_t_per_yr": round(math.fsum(l.co2_avoided_t_per_yr for l in mine), 3),
-        }
+        mine = [l for l in links if l.material == key]
+        primary = math.fsum(l.quantity for l in mine if "cascade" not in l.requires)
+        per[key] = {"unit": mat.canonical_unit, "listed_supply": round(supply, 3), "listed_demand": round(demand, 3),
+                    **_totals(mine), "utilisation_of_supply": round(primary / supply, 4) if supply else None}
+    parks: dict[str, dict[str, Any]] = {}
+    by_park: dict[str, dict[str, list[ProposedLink]]] = defaultdict(lambda: defaultdict(list))
+    for l in links:
+        for p in {l.details.get("source_park"), l.details.get("sink_park")} - {None}:
+            by_park[str(p)][l.material].append(l)
+    for p, mats in sorted(by_park.items()):
+        parks[p] = {m: _totals(ls) for m, ls in sorted(mats.items())}
     return {
         "materials": per,
+        "parks": parks,
         "links": len(links),
         "net_benefit_rmb_per_yr": round(math.fsum(l.net_benefit_rmb_per_yr for l in links), 2),
         "co2_avoided_t_per_yr": round(math.fsum(l.co2_avoided_t_per_yr for l in links), 3),
         "listings": len(listings),
         "listings_unmatched": sum(1 for i, l in enumerate(listings) if allocated.get(i, 0.0) <= 0),
+        "park_rule": "a link counts in the park of its source and in the park of its sink",
     }

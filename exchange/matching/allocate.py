@@ -155,3 +155,91 @@ def _solve_networkx(s_int: list[int], d_int: list[int], arcs: Sequence[Arc], cap
 def objective(flows: Sequence[tuple[Arc, float]]) -> float:
     """Total benefit of an allocation (canonical units times benefit per unit)."""
     return math.fsum(a.benefit * f for a, f in flows)
+
+
+# ---------------------------------------------------------------------------------------------
+# The whole network: month layers, connected components, gains
+
+
+def month_atoms(masks: Sequence[int]) -> list[int]:
+    """Group the 12 months into atoms: months that the same listings are available in.
+
+    Quantities are spread evenly over a listing's months, so each atom is an
+    independent allocation problem with ``len(atom)/len(months)`` of each
+    listing's annual quantity.
+
+    >>> [bin(a) for a in month_atoms([0b111111111111, 0b000000000111])]
+    ['0b111', '0b111111111000']
+    """
+    groups: dict[tuple[int, ...], int] = {}
+    for m in range(12):
+        sig = tuple((mask >> m) & 1 for mask in masks)
+        if any(sig):
+            groups[sig] = groups.get(sig, 0) | (1 << m)
+    return sorted(groups.values())
+
+
+def lp_allocate(
+    supply: Sequence[float],
+    tails: Sequence[int],
+    heads: Sequence[int],
+    frac: Sequence[float],
+    benefit: Sequence[float],
+    cascades: Sequence[tuple[int, int, float]] = (),
+) -> list[float]:
+    """Generalised flow by linear programming (HiGHS through scipy).
+
+    Nodes ``0..len(supply)-1``: a node with positive ``supply`` is a source
+    (gives at most that), a node with negative ``supply`` a sink (receives at
+    most ``-supply``), a node with supply 0 a cascade node whose giving is
+    bounded by ``cascades``: ``(node, sink, gain)`` means the node gives at most
+    ``gain`` times what ``sink`` receives. Arc ``a`` takes ``x_a`` from
+    ``tails[a]`` and delivers ``frac[a] * x_a`` to ``heads[a]``; the LP
+    maximises ``sum(benefit[a] * x_a)``.
+
+    >>> lp_allocate([10, -9], [0], [1], [0.9], [2.0])
+    [10.0]
+    """
+    import numpy as np
+    from scipy.optimize import linprog
+    from scipy.sparse import csr_matrix
+
+    n_arcs = len(tails)
+    if n_arcs == 0:
+        return []
+    t = np.asarray(tails)
+    h = np.asarray(heads)
+    f = np.asarray(frac, dtype=float)
+    sup = np.asarray(supply, dtype=float)
+    rows, cols, vals, rhs = [], [], [], []
+    row_of: dict[tuple[str, int], int] = {}
+
+    def row(kind: str, node: int, bound: float) -> int:
+        key = (kind, node)
+        if key not in row_of:
+            row_of[key] = len(rhs)
+            rhs.append(bound)
+        return row_of[key]
+
+    arcs = np.arange(n_arcs)
+    for a, u in zip(arcs, t):
+        if sup[u] > 0:
+            rows.append(row("out", int(u), float(sup[u]))); cols.append(int(a)); vals.append(1.0)
+    for a, v, fa in zip(arcs, h, f):
+        rows.append(row("in", int(v), float(-sup[v]))); cols.append(int(a)); vals.append(float(fa))
+    into: dict[int, list[int]] = {}
+    for a, v in zip(arcs, h):
+        into.setdefault(int(v), []).append(int(a))
+    for node, sink, gain in cascades:
+        r = row("cascade", node, 0.0)
+        for a in np.flatnonzero(t == node):
+            rows.append(r); cols.append(int(a)); vals.append(1.0)
+        for a in into.get(sink, []):
+            rows.append(r); cols.append(a); vals.append(-gain * float(f[a]))
+    scale = max(float(np.abs(sup).max()), 1.0)
+    A = csr_matrix((vals, (rows, cols)), shape=(len(rhs), n_arcs))
+    res = linprog(-np.asarray(benefit, dtype=float), A_ub=A, b_ub=np.asarray(rhs) / scale, bounds=(0, None),
+                  method="highs")
+    if res.status != 0:
+        raise SolverError(f"HiGHS ended with status {res.status}: {res.message}")
+    return [max(0.0, float(x) * scale) for x in res.x]

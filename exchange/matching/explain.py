@@ -7,91 +7,134 @@ language.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 from exchange.domain.factors import Defaults
 from exchange.domain.listing import Listing, Role
 from exchange.domain.materials import CATALOGUE
 
-from .network import Candidate, Screen
+from .economics import unit_economics
+from .network import NOT_PAYING, QUALITY, REACH, SEASON, TOO_DEAR, Failure, Network
 
 
 def _num(x: float) -> str:
     return f"{x:,.0f}" if abs(x) >= 100 else f"{x:,.3g}"
 
 
-def link_text(c: Candidate, source: Listing, sink: Listing, quantity: float, defaults: Defaults) -> str:
-    """One paragraph: distance, quality margin, cost, benefit and CO2 of a link."""
-    mat = CATALOGUE[source.material]
-    unit = source.unit.split("/")[0]
-    e = c.econ
-    route = c.distance_km * defaults["detour_factor"]
+def months_text(mask: int) -> str:
+    return ",".join(str(m + 1) for m in range(12) if mask >> m & 1)
+
+
+def link_text(net: Network, x: int, source: Listing, sink: Listing, quantity: float, margin: str,
+              chain: str, defaults: Defaults) -> str:
+    """One paragraph: distance, quality margin, upgrade, cost, benefit and CO2 of a link."""
+    c = net.candidates
+    mat = CATALOGUE[sink.material]
+    unit = sink.unit.split("/")[0]
+    requires = net.requires[int(c.option[x])]
+    frac = float(c.frac[x])
+    d = float(c.distance_km[x])
     parts = [
-        f"{source.ref} ({source.organisation}) -> {sink.ref} ({sink.organisation}): {mat.label_en}, "
-        f"{_num(quantity)} {source.unit}.",
-        f"Quality: {c.fit.margin}." if c.fit.margin else "",
-        (f"Upgrade: {', '.join(c.fit.requires)} ({c.fit.details.get('note', '')}), "
-         f"{_num(e.upgrade)} RMB/{unit} delivered, {c.fit.delivered_fraction:.0%} delivered.") if c.fit.requires else "",
-        f"Distance {c.distance_km:.1f} km geodesic, {route:.1f} km route at detour {defaults['detour_factor']:g}; "
-        f"{mat.transport.label_en} {_num(e.transport)} RMB/{unit}.",
-        f"Value to the sink {_num(e.value)} RMB/{unit}" + (f" + disposal avoided {_num(e.disposal)}" if e.disposal else "")
-        + f"; net {_num(e.net)} RMB/{unit}, {_num(e.net * quantity)} RMB/yr.",
-        f"CO2 avoided {_num(e.co2 * quantity)} t/yr ({mat.co2_method_text(defaults)}).",
+        f"{chain or source.ref} ({source.organisation}) -> {sink.ref} ({sink.organisation}): {mat.label_en}, "
+        f"{_num(quantity)} {sink.unit}" + (f" taken, {_num(quantity * frac)} delivered." if frac != 1 else "."),
+        f"Quality: {margin}." if margin else "",
+        (f"Upgrade: {', '.join(requires)}, {_num(float(c.upgrade[x]))} RMB/{unit} delivered, "
+         f"{frac:.0%} of what is taken is delivered.") if requires else "",
+        f"Distance {d:.1f} km geodesic, {d * defaults['detour_factor']:.1f} km route at detour "
+        f"{defaults['detour_factor']:g}; {mat.transport.label_en} {_num(float(c.transport[x]))} RMB/{unit}.",
+        f"Value to the sink {_num(float(c.value[x]))} RMB/{unit}"
+        + (f" + disposal avoided {_num(float(c.disposal[x]))}" if c.disposal[x] else "")
+        + f"; net {_num(float(c.net[x]))} RMB/{unit} taken, {_num(float(c.net[x]) * quantity)} RMB/yr.",
+        f"CO2 avoided {_num(float(c.co2[x]) * quantity)} t/yr ({mat.co2_method_text(defaults)}).",
     ]
-    if len(c.overlap_months) < 12:
-        parts.append(f"Months in common: {','.join(str(m) for m in sorted(c.overlap_months))}.")
+    if c.months[x] != (1 << 12) - 1:
+        parts.append(f"Months in common: {months_text(int(c.months[x]))}.")
     return " ".join(p for p in parts if p)
+
+
+def failure_text(net: Network, me: int, f: Failure, defaults: Defaults) -> str:
+    """The words for the nearest failed pair of listing ``me``."""
+    L = net.listings
+    s, k = (L[me], L[f.partner]) if L[me].role is Role.SOURCE else (L[f.partner], L[me])
+    mat = CATALOGUE[s.material]
+    d = f.distance_km
+    if f.code == REACH:
+        limits = []
+        if k.max_distance_km is not None and d > k.max_distance_km:
+            limits.append(f"the {k.max_distance_km:g} km the sink accepts")
+        if s.max_distance_km is not None and d > s.max_distance_km:
+            limits.append(f"the {s.max_distance_km:g} km the source accepts")
+        if not limits:
+            reach = float(mat.transport.reach_km(s.quantity, defaults))
+            limits.append(f"the {reach:g} km reach of {mat.transport.label_en} for a source of this size")
+        return f"{d:.1f} km is beyond " + " and ".join(limits)
+    if f.code == SEASON:
+        return (f"no month in common (source months {','.join(map(str, sorted(s.available_months)))}, "
+                f"sink months {','.join(map(str, sorted(k.available_months)))})")
+    fit = mat.quality.fit(s.quality, k.quality, d, defaults)
+    if f.code == QUALITY or not fit.feasible:
+        return fit.reason
+    e = unit_economics(mat, k.quality, k.price_rmb_per_unit, s.price_rmb_per_unit, d,
+                       min(s.quantity, k.quantity / fit.delivered_fraction), fit, defaults)
+    if f.code == TOO_DEAR:
+        return (f"the sink would pay more than it is worth: ask {s.price_rmb_per_unit or 0:g} + transport "
+                f"{e.transport:.1f} + upgrade {e.upgrade:.1f} > value {e.value:.1f} RMB per unit")
+    assert f.code == NOT_PAYING
+    return (f"does not pay: transport {e.transport:.1f} + upgrade {e.upgrade:.1f} RMB per unit outweigh value "
+            f"{e.value:.1f} + disposal avoided {e.disposal:.1f}")
 
 
 def unmatched_reason(
     i: int,
-    listings: Sequence[Listing],
-    screen: Screen,
+    net: Network,
+    best: dict[int, int],
     allocated: dict[int, float],
     partners_of: dict[int, list[tuple[int, float, float]]],
     any_partner: bool,
+    defaults: Defaults,
 ) -> tuple[str, str]:
     """``(code, text)`` for a listing with quantity left over.
 
-    ``partners_of[n]`` lists ``(partner index, quantity, net per unit)`` of the
-    flows at listing ``n``.
+    ``best[i]`` is listing ``i``'s best candidate (by net benefit per unit);
+    ``partners_of[n]`` lists ``(partner node, quantity, net per unit)`` of the
+    flows at node ``n``.
     """
-    l = listings[i]
+    L = net.listings
+    l = L[i]
     other = "sink" if l.role is Role.SOURCE else "source"
     mat = CATALOGUE[l.material]
     if not any_partner:
         return "no_partner", f"no {other} of {mat.label_en} is listed"
-    if not screen.candidates:
-        if screen.rejections:
-            near = min(screen.rejections, key=lambda r: r.distance_km)
-            p = listings[near.partner]
-            n = len({r.partner for r in screen.rejections})
-            return near.code, (f"{n} {other}(s) of {mat.label_en} in reach, none usable; nearest {p.ref} "
-                               f"({p.organisation}) at {near.distance_km:.1f} km: {near.text}")
-        if screen.nearest_partner is not None:
-            j, km = screen.nearest_partner
-            p = listings[j]
+    if i not in best:
+        f = net.nearest_failure.get(i)
+        if f is not None:
+            p = L[f.partner]
+            return f.code, (f"no usable {other} of {mat.label_en} in reach; nearest examined {p.ref} "
+                            f"({p.organisation}) at {f.distance_km:.1f} km: {failure_text(net, i, f, defaults)}")
+        near = net.nearest_partner.get(i)
+        if near is not None:
+            j, km = near
+            p = L[j]
             if l.role is Role.SOURCE:
-                reach = screen.reach_km
-                return "out_of_reach", (f"no {other} of {mat.label_en} within its {reach:g} km reach; nearest {p.ref} "
-                                        f"({p.organisation}) is {km:.1f} km away")
-            return "out_of_reach", (f"no {other} of {mat.label_en} reaches it; nearest {p.ref} ({p.organisation}) "
-                                    f"is {km:.1f} km away, beyond that source's reach")
+                return "out_of_reach", (f"no {other} of {mat.label_en} within its {net.reach_km[i]:g} km reach; "
+                                        f"nearest {p.ref} ({p.organisation}) is {km:.1f} km away")
+            return "out_of_reach", (f"no {other} of {mat.label_en} reaches it; nearest {p.ref} ({p.organisation}) is "
+                                    f"{km:.1f} km away, beyond that source's reach")
         return "out_of_reach", f"no {other} of {mat.label_en} in reach"
-    # it had paying candidates: either their capacity went to better pairs, or the link itself is limited
-    best = max(screen.candidates, key=lambda c: c.econ.net)
-    partner = best.sink if l.role is Role.SOURCE else best.source
-    p = listings[partner]
-    p_left = p.quantity - allocated.get(partner, 0.0)
-    if p_left > 1e-6 * max(p.quantity, 1.0):
-        return "link_limited", (f"its best partner {p.ref} still has {p_left:,.0f} {p.unit} free, but the link can carry "
-                                f"no more (months in common: {','.join(str(m) for m in sorted(best.overlap_months))})")
+    c = net.candidates
+    x = best[i]
+    partner = int(c.sink[x]) if l.role is Role.SOURCE else int(c.source[x])
+    p = L[partner] if partner < len(L) else L[net.cascade_sink[partner][0]]
+    p_qty = net.node_quantity(partner)
+    p_left = p_qty - allocated.get(partner, 0.0)
+    if p_left > 1e-6 * max(p_qty, 1.0):
+        return "season_limited", (f"its best partner {p.ref} still has {p_left:,.0f} {p.unit} free, but not in the "
+                                  f"months they share ({months_text(int(c.months[x]))})")
     rivals = sorted((r for r in partners_of.get(partner, []) if r[0] != i), key=lambda r: -r[2])
     if rivals:
-        r = listings[rivals[0][0]]
+        rn = rivals[0][0]
+        r = L[rn] if rn < len(L) else L[net.cascade_sink[rn][0]]
         return "capacity_taken", (f"capacity taken by a better pair: its best partner {p.ref} ({p.organisation}, "
-                                  f"{best.distance_km:.1f} km, net {best.econ.net:,.1f} RMB per unit here) is fully "
-                                  f"used by {r.ref} ({r.organisation}) at net {rivals[0][2]:,.1f} RMB per unit")
-    own = next((q for n, q, _ in partners_of.get(partner, []) if n == i), 0.0)
+                                  f"{float(c.distance_km[x]):.1f} km, net {float(c.net[x]):,.1f} RMB per unit here) is "
+                                  f"fully used by {r.ref} ({r.organisation}) at net {rivals[0][2]:,.1f} RMB per unit")
+    own = next((q for node, q, _ in partners_of.get(partner, []) if node == i), 0.0)
     return "partners_full", (f"the {other}s it can use need no more: its best partner {p.ref} ({p.organisation}) is "
                              f"fully served" + (f", {own:,.0f} {l.unit} of it from this listing" if own else ""))

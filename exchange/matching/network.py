@@ -1,16 +1,32 @@
 """The candidate network: every technically compatible, reachable source -> sink pair.
 
-For each material, sinks go into a :class:`geodata.spatial.SphereIndex`; each
-source asks for the sinks within its reach (the tighter of its transport
-mode's default reach for its size and its own ``max_distance_km``), and each
-pair is then checked for the sink's own ``max_distance_km``, seasons
-(overlapping ``available_months``), quality (the material's rule) and money
-(net benefit per unit must be positive, and the sink must not pay more than
-the value to it). What fails is kept as a :class:`Rejection`, so that a
-listing left unmatched can say why.
+Per material, sinks and sources go into :class:`geodata.spatial.SphereIndex`
+trees on the unit sphere. Each source asks for its nearest sinks within its
+reach (the tighter of its transport mode's reach for its size and its own
+``max_distance_km``) and each sink for its nearest sources, so that neither
+side starves; the union of those pairs is then checked, all pairs at once
+with numpy, for
 
-Coordinates are (lat, lon) WGS84 degrees; distances are WGS84 geodesics in km
-(pyproj's Karney solution, equal to geopy's ``geodesic`` to well below a metre).
+1. **reach**: the WGS84 geodesic (pyproj, equal to geopy's to well below a
+   metre) within the source's reach and the sink's ``max_distance_km``;
+2. **season**: at least one month in common (``available_months``);
+3. **quality**: every way the material's rule offers (direct, heat pump,
+   purification, separation), see :meth:`QualityRule.options`;
+4. **money**: the best option's net benefit per unit is positive and the sink
+   would not pay more than the value to it.
+
+What fails is kept per listing (the nearest failure) so that a listing left
+unmatched can say why. With ``cap``, a pair stays when it is among the ``cap``
+nearest *compatible, paying* partners of its source or of its sink, so the
+graph grows linearly with the listings.
+
+**Cascades** (heat): a heat sink that states ``return_temperature_c`` gives
+back heat at that temperature at its own site. That return heat becomes a
+*secondary source* node that may serve a colder sink directly (no heat pump,
+so temperatures fall along every chain and no chain can loop). Each MWh the
+sink receives frees ``(T_return - cascade_floor_c) / (T_supply - T_return)``
+MWh of return heat (water cooled from the return temperature down to the
+floor, per unit of heat it brought at the supply temperature).
 """
 
 from __future__ import annotations
@@ -19,175 +35,310 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
+import numpy.typing as npt
 
 from exchange.domain.factors import Defaults
 from exchange.domain.listing import Listing, Role
-from exchange.domain.materials import CATALOGUE, Fit
+from exchange.domain.materials import CATALOGUE, Material
 from geodata.distance import geodesic_km_many
 from geodata.spatial import SphereIndex
 
-from .economics import UnitEconomics, unit_economics
+from .economics import price
+
+Ints = npt.NDArray[np.int64]
+Floats = npt.NDArray[np.float64]
+
+#: popcount of a 12-bit month mask
+POPCOUNT = np.array([bin(m).count("1") for m in range(1 << 12)], dtype=np.int64)
+
+#: failure codes, in the order a pair is checked
+REACH, SEASON, QUALITY, TOO_DEAR, NOT_PAYING = "reach", "season", "quality", "too_dear", "not_paying"
 
 
-@dataclass(frozen=True)
-class Candidate:
-    """A feasible, paying source -> sink option (indices into the listing list)."""
+def month_mask(months: frozenset[int]) -> int:
+    """Bit ``m-1`` set for each month ``m``.
 
-    source: int
-    sink: int
-    distance_km: float
-    fit: Fit
-    econ: UnitEconomics
-    capacity: float          # most the source can give on this link (canonical units, per year)
-    overlap_months: frozenset[int]
-
-
-@dataclass(frozen=True)
-class Rejection:
-    """Why one partner in view could not be used."""
-
-    partner: int
-    distance_km: float
-    code: str   # reach | season | quality | not_paying | too_dear
-    text: str
+    >>> month_mask(frozenset({1, 12}))
+    2049
+    """
+    return sum(1 << (m - 1) for m in months)
 
 
 @dataclass
-class Screen:
-    """What the network saw around one listing."""
+class Candidates:
+    """Arrays over candidate pairs. ``source`` indexes listings, or a cascade node
+    (``>= len(listings)``, see :attr:`Network.cascade_sink`)."""
 
-    candidates: list[Candidate] = field(default_factory=list)
-    rejections: list[Rejection] = field(default_factory=list)
-    nearest_partner: tuple[int, float] | None = None  # (index, km) of the nearest same-material partner at any distance
-    reach_km: float | None = None
+    source: Ints
+    sink: Ints
+    distance_km: Floats
+    option: Ints                  # index into Network.requires
+    frac: Floats
+    value: Floats
+    disposal: Floats
+    transport: Floats
+    upgrade: Floats
+    upgrade_co2: Floats
+    net: Floats
+    co2: Floats
+    months: Ints                  # bit mask of the months in common
+    design_quantity: Floats       # what the pair could carry, used to size a pipeline
+
+    def __len__(self) -> int:
+        return len(self.source)
+
+    @staticmethod
+    def concat(parts: Sequence[Candidates]) -> Candidates:
+        names = Candidates.__dataclass_fields__.keys()
+        if not parts:
+            return Candidates(**{n: np.empty(0, dtype=np.int64 if n in ("source", "sink", "option", "months")
+                                            else np.float64) for n in names})
+        return Candidates(**{n: np.concatenate([getattr(p, n) for p in parts]) for n in names})
 
 
-def listing_reach_km(listing: Listing, defaults: Defaults) -> float:
+@dataclass
+class Failure:
+    """The nearest pair that failed, for one listing."""
+
+    partner: int
+    distance_km: float
+    code: str
+    option_codes: tuple[str, ...] = ()
+
+
+@dataclass
+class Network:
+    """Everything the allocation and the explanations need."""
+
+    listings: Sequence[Listing]
+    candidates: Candidates
+    requires: list[tuple[str, ...]]
+    #: cascade node -> (sink listing index it belongs to, gain per unit the sink receives)
+    cascade_sink: dict[int, tuple[int, float]] = field(default_factory=dict)
+    nearest_failure: dict[int, Failure] = field(default_factory=dict)
+    nearest_partner: dict[int, tuple[int, float]] = field(default_factory=dict)
+    reach_km: dict[int, float] = field(default_factory=dict)
+    partners_seen: dict[int, int] = field(default_factory=dict)
+
+    def node_quantity(self, node: int) -> float:
+        if node < len(self.listings):
+            return self.listings[node].quantity
+        j, gain = self.cascade_sink[node]
+        return self.listings[j].quantity * gain
+
+    def node_months(self, node: int) -> int:
+        if node < len(self.listings):
+            return month_mask(self.listings[node].available_months)
+        return month_mask(self.listings[self.cascade_sink[node][0]].available_months)
+
+
+def source_reach_km(listing: Listing, defaults: Defaults) -> float:
     """A source's search radius: transport default for its size, tightened by its own limit."""
-    reach = CATALOGUE[listing.material].transport.reach_km(listing.quantity, defaults)
+    reach = float(CATALOGUE[listing.material].transport.reach_km(listing.quantity, defaults))
     if listing.max_distance_km is not None:
         reach = min(reach, listing.max_distance_km)
     return reach
 
 
-def _months(m: frozenset[int]) -> str:
-    return ",".join(str(x) for x in sorted(m))
+def _requires_index(table: list[tuple[str, ...]], req: tuple[str, ...]) -> int:
+    if req not in table:
+        table.append(req)
+    return table.index(req)
 
 
-def candidate_pairs(
-    listings: Sequence[Listing],
-    defaults: Defaults,
-    *,
-    cap: int | None = None,
-) -> tuple[list[Candidate], dict[int, Screen]]:
-    """All candidates, and a screen per listing index.
-
-    Parameters
-    ----------
-    listings : sequence of Listing
-    defaults : Defaults
-    cap : int, optional
-        Keep, per listing, only its ``cap`` nearest candidates (a pair stays when
-        it is among the nearest of its source *or* of its sink). ``None`` keeps all.
-    """
-    screens: dict[int, Screen] = {i: Screen() for i in range(len(listings))}
-    out: list[Candidate] = []
+def build_network(listings: Sequence[Listing], defaults: Defaults, *, cap: int | None = None) -> Network:
+    """Screen all pairs of every material; see the module docstring."""
+    net = Network(listings, Candidates.concat([]), [()])
+    parts: list[Candidates] = []
     for key, mat in CATALOGUE.items():
-        src = [i for i, l in enumerate(listings) if l.material == key and l.role is Role.SOURCE]
-        snk = [i for i, l in enumerate(listings) if l.material == key and l.role is Role.SINK]
-        if not src or not snk:
-            for i in src + snk:
-                screens[i].reach_km = listing_reach_km(listings[i], defaults) if listings[i].role is Role.SOURCE else None
-            continue
-        s_lat = np.array([listings[i].lat for i in snk])
-        s_lon = np.array([listings[i].lon for i in snk])
-        sink_index = SphereIndex(s_lat, s_lon)
-        source_index = SphereIndex([listings[i].lat for i in src], [listings[i].lon for i in src])
-        material_cands: list[Candidate] = []
+        src = np.array([i for i, l in enumerate(listings) if l.material == key and l.role is Role.SOURCE], dtype=np.int64)
+        snk = np.array([i for i, l in enumerate(listings) if l.material == key and l.role is Role.SINK], dtype=np.int64)
         for i in src:
-            s = listings[i]
-            reach = listing_reach_km(s, defaults)
-            screens[i].reach_km = reach
-            near = sink_index.within(s.lat, s.lon, reach)
-            ids, kms = sink_index.nearest(s.lat, s.lon, k=1)
+            net.reach_km[int(i)] = source_reach_km(listings[int(i)], defaults)
+        if len(src) == 0 or len(snk) == 0:
+            continue
+        reach = np.array([net.reach_km[int(i)] for i in src])
+        cands = _screen(net, mat, src, reach, snk, defaults, cap, cascade=False)
+        parts.append(cands)
+        if key == "waste_heat":
+            parts.append(_cascades(net, mat, cands, snk, defaults, cap))
+    net.candidates = Candidates.concat(parts)
+    return net
+
+
+def _nearest_pairs(src_pts: SphereIndex, snk_pts: SphereIndex, s_lat: Floats, s_lon: Floats, k_lat: Floats,
+                   k_lon: Floats, reach: Floats, k: int | None) -> tuple[Ints, Ints]:
+    """Pairs (source pos, sink pos): each source's sinks within its reach (k nearest when capped),
+    and each sink's k nearest sources within the largest reach."""
+    pairs_s: list[Ints] = []
+    pairs_k: list[Ints] = []
+    for n in range(len(s_lat)):
+        if k is None:
+            ids = snk_pts.within(float(s_lat[n]), float(s_lon[n]), float(reach[n]))
+        else:
+            ids, _ = snk_pts.nearest(float(s_lat[n]), float(s_lon[n]), k=k, max_km=float(reach[n]))
+        pairs_s.append(np.full(len(ids), n, dtype=np.int64))
+        pairs_k.append(np.asarray(ids, dtype=np.int64))
+    if k is not None:
+        top = float(reach.max())
+        for m in range(len(k_lat)):
+            ids, _ = src_pts.nearest(float(k_lat[m]), float(k_lon[m]), k=k, max_km=top)
+            pairs_s.append(np.asarray(ids, dtype=np.int64))
+            pairs_k.append(np.full(len(ids), m, dtype=np.int64))
+    if not pairs_s:
+        return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int64)
+    a, b = np.concatenate(pairs_s), np.concatenate(pairs_k)
+    code = np.unique(a * (len(k_lat) + 1) + b)
+    return code // (len(k_lat) + 1), code % (len(k_lat) + 1)
+
+
+def _screen(net: Network, mat: Material, src: Ints, reach: Floats, snk: Ints, defaults: Defaults, cap: int | None,
+            *, cascade: bool, src_nodes: Ints | None = None, src_quality: Floats | None = None,
+            src_months: Ints | None = None, src_quantity: Floats | None = None,
+            src_latlon: tuple[Floats, Floats] | None = None) -> Candidates:
+    """Check every nearby pair of one material; record failures; return the candidates."""
+    L = net.listings
+    rule = mat.quality
+    if src_latlon is None:
+        s_lat = np.array([L[i].lat for i in src])
+        s_lon = np.array([L[i].lon for i in src])
+    else:
+        s_lat, s_lon = src_latlon
+    k_lat = np.array([L[j].lat for j in snk])
+    k_lon = np.array([L[j].lon for j in snk])
+    s_nodes = src if src_nodes is None else src_nodes
+    s_q = np.array([L[i].quantity for i in src]) if src_quantity is None else src_quantity
+    s_qual = rule.encode([L[i].quality for i in src]) if src_quality is None else src_quality
+    s_m = np.array([month_mask(L[i].available_months) for i in src]) if src_months is None else src_months
+    s_ask = np.array([0.0 if cascade else (L[i].price_rmb_per_unit or 0.0) for i in src])
+    k_q = np.array([L[j].quantity for j in snk])
+    k_qual = rule.encode([L[j].quality for j in snk])
+    k_m = np.array([month_mask(L[j].available_months) for j in snk])
+    k_max = np.array([L[j].max_distance_km if L[j].max_distance_km is not None else np.inf for j in snk])
+    k_value = np.array([L[j].price_rmb_per_unit if L[j].price_rmb_per_unit is not None
+                        else mat.value_to_sink(L[j].quality, defaults) for j in snk])
+
+    snk_index = SphereIndex(k_lat, k_lon)
+    src_index = SphereIndex(s_lat, s_lon)
+    # nearest partner at any distance, for "out of reach" explanations
+    if not cascade:
+        for n, i in enumerate(src):
+            ids, kms = snk_index.nearest(float(s_lat[n]), float(s_lon[n]), k=1)
             if len(ids):
-                screens[i].nearest_partner = (snk[int(ids[0])], float(kms[0]))
-            if not len(near):
-                continue
-            dists = geodesic_km_many(s.lat, s.lon, s_lat[near], s_lon[near])
-            for jj, d in zip(near.tolist(), dists.tolist()):
-                j = snk[jj]
-                k = listings[j]
-                cand = _assess(i, j, s, k, float(d), mat, defaults, screens)
-                if cand is not None:
-                    material_cands.append(cand)
-        for j in snk:
-            if screens[j].nearest_partner is None:
-                ids, kms = source_index.nearest(listings[j].lat, listings[j].lon, k=1)
-                if len(ids):
-                    screens[j].nearest_partner = (src[int(ids[0])], float(kms[0]))
-        if cap is not None:
-            material_cands = _cap(material_cands, cap)
-        for c in material_cands:
-            screens[c.source].candidates.append(c)
-            screens[c.sink].candidates.append(c)
-        out.extend(material_cands)
-    return out, screens
+                net.nearest_partner[int(i)] = (int(snk[int(ids[0])]), float(kms[0]))
+        for m, j in enumerate(snk):
+            ids, kms = src_index.nearest(float(k_lat[m]), float(k_lon[m]), k=1)
+            if len(ids):
+                net.nearest_partner.setdefault(int(j), (int(src[int(ids[0])]), float(kms[0])))
+    k = None if cap is None else max(4 * cap, 16)
+    a, b = _nearest_pairs(src_index, snk_index, s_lat, s_lon, k_lat, k_lon, reach, k)
+    if cascade:  # return heat never goes back to the sink it came from
+        keep = s_nodes[a] != snk[b] + len(L)
+        keep &= np.array([net.cascade_sink[int(s_nodes[x])][0] != int(snk[y]) for x, y in zip(a, b)], dtype=bool) \
+            if len(a) else keep
+        a, b = a[keep], b[keep]
+    d = geodesic_km_many(s_lat[a], s_lon[a], k_lat[b], k_lon[b]) if len(a) else np.empty(0)
+    code = np.full(len(a), "", dtype=object)
+    code[(d > reach[a]) | (d > k_max[b])] = REACH
+    overlap = s_m[a] & k_m[b]
+    code[(code == "") & (overlap == 0)] = SEASON
+    opts = rule.options(s_qual[a], k_qual[b], d, defaults)
+    if cascade:
+        opts = opts[:1]  # direct only: temperatures fall along a chain
+    n_common = POPCOUNT[overlap]
+    give = s_q[a] * n_common / np.maximum(POPCOUNT[s_m[a]], 1)
+    best_net = np.full(len(a), -np.inf)
+    best_opt = np.full(len(a), -1, dtype=np.int64)
+    best_econ: dict[str, Floats] = {}
+    any_feasible = np.zeros(len(a), dtype=bool)
+    any_cheap = np.zeros(len(a), dtype=bool)
+    for o in opts:
+        take = k_q[b] * n_common / np.maximum(POPCOUNT[k_m[b]], 1) / o.delivered_fraction
+        design = np.minimum(give, take)
+        e = price(mat, k_value[b], s_ask[a], d, design, o.delivered_fraction, o.upgrade_cost, o.upgrade_co2, defaults)
+        ok = o.feasible
+        any_feasible |= ok
+        cheap = ok & ~np.asarray(e.too_dear, dtype=bool)
+        any_cheap |= cheap
+        better = cheap & (np.asarray(e.net) > best_net)
+        idx = _requires_index(net.requires, o.requires)
+        best_net = np.where(better, e.net, best_net)
+        best_opt = np.where(better, idx, best_opt)
+        for name, arr in (("frac", o.delivered_fraction), ("value", k_value[b] + 0 * d), ("transport", e.transport),
+                          ("upgrade", o.upgrade_cost + 0 * d), ("upgrade_co2", o.upgrade_co2 + 0 * d), ("co2", e.co2),
+                          ("design", design)):
+            best_econ[name] = np.where(better, arr, best_econ.get(name, np.zeros(len(a))))
+    code[(code == "") & ~any_feasible] = QUALITY
+    code[(code == "") & ~any_cheap] = TOO_DEAR
+    code[(code == "") & (best_net <= 0)] = NOT_PAYING
+    ok = code == ""
+    # nearest failure per listing (sources and sinks), and how many usable partners each saw
+    fail = np.flatnonzero(~ok)
+    n_listings = len(L)
+    for mine, theirs in ((s_nodes[a[fail]], snk[b[fail]]), (snk[b[fail]], s_nodes[a[fail]])):
+        for x in _nearest_per_key(mine, d[fail]):
+            me = int(mine[x])
+            if me < n_listings and me not in net.nearest_failure:
+                net.nearest_failure[me] = Failure(int(theirs[x]), float(d[fail][x]), str(code[fail][x]))
+    for side in (s_nodes[a[ok]], snk[b[ok]]):
+        keys, counts = np.unique(side, return_counts=True)
+        for key_, c in zip(keys.tolist(), counts.tolist()):
+            net.partners_seen[key_] = net.partners_seen.get(key_, 0) + c
+    sel = np.flatnonzero(ok)
+    if cap is not None and len(sel):
+        sel = _cap(a[sel], b[sel], d[sel], cap, sel)
+    disposal = 0.0 if cascade else mat.disposal_avoided(defaults)
+    return Candidates(
+        source=s_nodes[a[sel]].astype(np.int64), sink=snk[b[sel]].astype(np.int64), distance_km=d[sel],
+        option=best_opt[sel], frac=best_econ["frac"][sel], value=best_econ["value"][sel],
+        disposal=np.full(len(sel), disposal), transport=best_econ["transport"][sel], upgrade=best_econ["upgrade"][sel],
+        upgrade_co2=best_econ["upgrade_co2"][sel], net=best_net[sel], co2=best_econ["co2"][sel],
+        months=overlap[sel].astype(np.int64), design_quantity=best_econ["design"][sel],
+    )
 
 
-def _assess(i: int, j: int, s: Listing, k: Listing, d: float, mat, defaults: Defaults,
-            screens: dict[int, Screen]) -> Candidate | None:
-    def reject(code: str, text: str) -> None:
-        r_src = Rejection(j, d, code, text)
-        r_snk = Rejection(i, d, code, text)
-        screens[i].rejections.append(r_src)
-        screens[j].rejections.append(r_snk)
-
-    if k.max_distance_km is not None and d > k.max_distance_km:
-        reject("reach", f"{d:.1f} km is beyond the {k.max_distance_km:g} km the sink accepts")
-        return None
-    overlap = s.available_months & k.available_months
-    if not overlap:
-        reject("season", f"no month in common (source months {_months(s.available_months)}, "
-                         f"sink months {_months(k.available_months)})")
-        return None
-    fits = mat.quality.fits(s.quality, k.quality, d, defaults)
-    if not fits:
-        reject("quality", mat.quality.fit(s.quality, k.quality, d, defaults).reason)
-        return None
-    best: Candidate | None = None
-    why_not = ""
-    code = "not_paying"
-    for fit in fits:
-        # what the link could carry: the source's share in the common months, and the sink's, in source units
-        give = s.quantity * len(overlap) / len(s.available_months)
-        take = k.quantity * len(overlap) / len(k.available_months) / fit.delivered_fraction
-        capacity = min(give, take)
-        econ = unit_economics(mat, k.quality, k.price_rmb_per_unit, s.price_rmb_per_unit, d, capacity, fit, defaults)
-        if econ.sink_pays_more_than_value:
-            why_not, code = (f"the sink would pay more than it is worth: ask {s.price_rmb_per_unit or 0:g} + transport "
-                             f"{econ.transport:.1f} + upgrade {econ.upgrade:.1f} > value {econ.value:.1f} RMB per unit"), "too_dear"
-            continue
-        if econ.net <= 0:
-            why_not = (f"does not pay: transport {econ.transport:.1f} + upgrade {econ.upgrade:.1f} RMB per unit "
-                       f"outweigh value {econ.value:.1f} + disposal {econ.disposal:.1f}")
-            continue
-        cand = Candidate(i, j, d, fit, econ, capacity, overlap)
-        if best is None or cand.econ.net > best.econ.net:
-            best = cand
-    if best is None:
-        reject(code, why_not)
-    return best
+def _nearest_per_key(keys: Ints, d: Floats) -> Ints:
+    """Position of the smallest ``d`` for each distinct key."""
+    if not len(keys):
+        return np.empty(0, dtype=np.int64)
+    order = np.lexsort((d, keys))
+    ks = keys[order]
+    return order[np.r_[True, ks[1:] != ks[:-1]]]
 
 
-def _cap(cands: list[Candidate], cap: int) -> list[Candidate]:
-    """Keep a candidate when it is among the ``cap`` nearest of its source or of its sink."""
-    keep: set[int] = set()
-    for side in ("source", "sink"):
-        groups: dict[int, list[tuple[float, int]]] = {}
-        for n, c in enumerate(cands):
-            groups.setdefault(getattr(c, side), []).append((c.distance_km, n))
-        for items in groups.values():
-            items.sort()
-            keep.update(n for _, n in items[:cap])
-    return [c for n, c in enumerate(cands) if n in keep]
+def _cap(a: Ints, b: Ints, d: Floats, cap: int, sel: Ints) -> Ints:
+    """Keep a pair when it is among the ``cap`` nearest of its source or of its sink."""
+    keep = np.zeros(len(a), dtype=bool)
+    for side in (a, b):
+        order = np.lexsort((d, side))
+        s_sorted = side[order]
+        first = np.r_[0, np.flatnonzero(np.diff(s_sorted)) + 1]
+        rank = np.arange(len(order)) - np.repeat(first, np.diff(np.r_[first, len(order)]))
+        keep[order[rank < cap]] = True
+    return sel[keep]
+
+
+def _cascades(net: Network, mat: Material, primary: Candidates, snk: Ints, defaults: Defaults,
+              cap: int | None) -> Candidates:
+    """Secondary sources from the return heat of sinks that have an inflow candidate."""
+    L = net.listings
+    fed = set(primary.sink.tolist())
+    donors = [int(j) for j in snk if int(j) in fed and L[int(j)].return_temperature_c is not None
+              and float(L[int(j)].return_temperature_c) > defaults["cascade_floor_c"]]
+    if not donors:
+        return Candidates.concat([])
+    nodes = []
+    for j in donors:
+        sup, ret = float(L[j].quality), float(L[j].return_temperature_c)  # type: ignore[arg-type]
+        gain = (ret - defaults["cascade_floor_c"]) / max(sup - ret, 1e-9)
+        node = len(L) + j
+        net.cascade_sink[node] = (j, gain)
+        nodes.append(node)
+    donors_a = np.array(donors, dtype=np.int64)
+    q = np.array([net.node_quantity(n) for n in nodes])
+    reach = np.array([float(mat.transport.reach_km(x, defaults)) for x in q])
+    return _screen(net, mat, donors_a, reach, snk, defaults, cap, cascade=True,
+                   src_nodes=np.array(nodes, dtype=np.int64),
+                   src_quality=np.array([float(L[j].return_temperature_c) for j in donors]),  # type: ignore[arg-type]
+                   src_months=np.array([month_mask(L[j].available_months) for j in donors]),
+                   src_quantity=q, src_latlon=(np.array([L[j].lat for j in donors]), np.array([L[j].lon for j in donors])))
