@@ -35,7 +35,7 @@ from shapely.geometry.base import BaseGeometry
 
 from .boundaries import cities, city_of
 
-__all__ = ["Park", "park_by_key", "park_of", "parks", "parks_geojson"]
+__all__ = ["Park", "park_by_key", "park_keys_of", "park_of", "parks", "parks_geojson"]
 
 _FILE = Path(__file__).resolve().parent / "data" / "parks.geojson"
 
@@ -96,3 +96,26 @@ def parks_geojson(kind: str | None = None) -> dict[str, Any]:
          "properties": {"key": p.key, "name_en": p.name_en, "name_zh": p.name_zh, "kind": p.kind,
                         "city_adcode": p.city_adcode}}
         for p in parks() if kind is None or p.kind == kind]}
+
+
+def park_keys_of(lat: "list[float] | object", lon: "list[float] | object") -> list[str | None]:
+    """Vectorised :func:`park_of`: the park key of each (lat, lon), or None outside Shandong.
+
+    >>> park_keys_of([36.80, 36.07, 35.0], [118.25, 120.38, 125.0])
+    ['qilu-chemical', 'city-370200', None]
+    """
+    import numpy as np
+    import shapely
+    from shapely.strtree import STRtree
+
+    la = np.atleast_1d(np.asarray(lat, dtype=np.float64))
+    lo = np.atleast_1d(np.asarray(lon, dtype=np.float64))
+    pts = shapely.points(lo, la)
+    out: list[str | None] = [None] * len(la)
+    # city zones first, named parks override (a named park lies inside a city)
+    for group in (_zones(), _named()):
+        tree = STRtree([p.shape for p in group])
+        q, g = tree.query(pts, predicate="covered_by")
+        for qi, gi in zip(q.tolist(), g.tolist()):
+            out[qi] = group[gi].key
+    return out

@@ -77,6 +77,10 @@ def match(
     partners_of: dict[int, list[tuple[int, float, float]]] = defaultdict(list)
     links: list[ProposedLink] = []
     used = np.flatnonzero(flows > 0)
+    ends = sorted({int(e) for e in np.r_[c.source[used], c.sink[used]]})
+    ends = [e if e < n else net.cascade_sink[e][0] for e in ends]
+    parks = _parks(listings, ends)
+    methods = {k: m.co2_method_text(defaults) for k, m in CATALOGUE.items()}
     for x in used.tolist():
         q = float(flows[x])
         u, v = int(c.source[x]), int(c.sink[x])
@@ -85,7 +89,7 @@ def match(
         allocated[v] += delivered
         partners_of[u].append((v, q, float(c.net[x])))
         partners_of[v].append((u, q, float(c.net[x])))
-        links.append(_link(net, x, q, delivered, defaults))
+        links.append(_link(net, x, q, delivered, defaults, parks, methods))
     links.sort(key=lambda l: (l.material, -l.net_benefit_rmb_per_yr))
 
     best: dict[int, int] = {}
@@ -111,7 +115,8 @@ def match(
     return MatchResult(links, unmatched, summary, stats)
 
 
-def _link(net: Network, x: int, q: float, delivered: float, defaults: Defaults) -> ProposedLink:
+def _link(net: Network, x: int, q: float, delivered: float, defaults: Defaults, parks: dict[int, str | None],
+          methods: dict[str, str]) -> ProposedLink:
     c = net.candidates
     L = net.listings
     u, v = int(c.source[x]), int(c.sink[x])
@@ -119,8 +124,9 @@ def _link(net: Network, x: int, q: float, delivered: float, defaults: Defaults) 
     mat = CATALOGUE[sink.material]
     requires = net.requires[int(c.option[x])]
     chain = ""
+    src_i = net.cascade_sink[u][0] if u >= len(L) else u
     if u >= len(L):
-        source = L[net.cascade_sink[u][0]]
+        source = L[src_i]
         requires = ("cascade", *requires)
         ret = source.return_temperature_c
         chain = f"return heat of {source.ref} ({ret:g} C)"
@@ -134,9 +140,9 @@ def _link(net: Network, x: int, q: float, delivered: float, defaults: Defaults) 
         "per_unit": {k: float(getattr(c, k)[x]) for k in ("value", "disposal", "transport", "upgrade", "net", "co2")},
         "delivered_fraction": float(c.frac[x]),
         "months": [m + 1 for m in range(12) if int(c.months[x]) >> m & 1],
-        "co2_method": mat.co2_method_text(defaults),
-        "source_park": _park(source),
-        "sink_park": _park(sink),
+        "co2_method": methods[mat.key],
+        "source_park": parks.get(src_i),
+        "sink_park": parks.get(v),
     }
     if chain:
         details["chain"] = chain
@@ -154,17 +160,19 @@ def _link(net: Network, x: int, q: float, delivered: float, defaults: Defaults) 
         transport_cost_rmb_per_yr=float(c.transport[x]) * q, upgrade_cost_rmb_per_yr=float(c.upgrade[x]) * delivered,
         value_rmb_per_yr=float(c.value[x]) * delivered, net_benefit_rmb_per_yr=float(c.net[x]) * q,
         co2_avoided_t_per_yr=float(c.co2[x]) * q,
-        explanation=link_text(net, x, source, sink, q, margin, chain, defaults), details=details,
+        explanation=link_text(net, x, source, sink, q, margin, chain, defaults, methods[mat.key]), details=details,
     )
 
 
-def _park(l: Listing) -> str | None:
-    if l.park is not None:
-        return l.park
-    from geodata.parks import park_of
+def _parks(listings: Sequence[Listing], idx: Sequence[int]) -> dict[int, str | None]:
+    """Park of each listing in ``idx``: its stored park, else the geodata rule (in one batch)."""
+    out: dict[int, str | None] = {i: listings[i].park for i in idx if listings[i].park is not None}
+    rest = [i for i in idx if i not in out]
+    if rest:
+        from geodata.parks import park_keys_of
 
-    p = park_of(l.lat, l.lon)
-    return p.key if p else None
+        out.update(zip(rest, park_keys_of([listings[i].lat for i in rest], [listings[i].lon for i in rest])))
+    return out
 
 
 def _totals(links: Sequence[ProposedLink]) -> dict[str, Any]:

@@ -13,14 +13,21 @@ One function, :func:`allocate`, hides the solver:
 * ``"networkx"``: ``networkx.network_simplex``, kept as an independent check.
 
 Both solve the same *integer* problem. Scale factors (networkx ``mincost.py``
-advises integers): a quantity ``q`` becomes ``round(q / step)`` with ``step``
-chosen per problem so that the largest supply or demand is at most about
-``1e9`` units and never finer than ``1e-3`` canonical units; a benefit ``b``
-becomes ``round(b * 100)`` (fen per canonical unit). The objective is thus
-scaled by the positive constant ``100 / step``, which leaves the optimum's
-location unchanged. Supply and demand are balanced explicitly: every source
-has an arc to an ``unused`` node and the ``unmet`` demand of every sink comes
-from the same balance node, both at zero cost.
+advises integers, and OR-Tools adds costs in 64-bit integers):
+
+* a quantity ``q`` becomes ``floor(q / step)`` with ``step`` = the larger of
+  total supply and total demand over ``1e12`` (rounded *down*, so no listing is
+  ever over-allocated);
+* a benefit ``b`` becomes ``round(b * scale)`` with ``scale`` = ``1e6`` over the
+  largest benefit, so every integer cost is at most ``1e6``.
+
+Total cost therefore stays below ``1e18`` (int64 holds ``9.2e18``). The price
+of integers: each flow is exact to one ``step`` and each benefit to ``1e-6`` of
+the largest one, so the objective is within about one part in a million of the
+real-valued optimum (the tests check this against an LP). Supply and demand
+are balanced explicitly: every source has an arc to a ``balance`` node (what is
+left unused) and the ``unmet`` demand of every sink comes from the same node,
+both at zero cost.
 
 >>> flows = allocate([10.0, 10.0], [10.0, 10.0],
 ...                  [Arc(0, 0, 10.0, 5.0), Arc(0, 1, 10.0, 4.0), Arc(1, 0, 10.0, 4.5)])
@@ -35,9 +42,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 SOLVERS = ("ortools", "networkx")
-MAX_UNITS = 1e9
-FINEST_STEP = 1e-3
-BENEFIT_SCALE = 100
+MAX_TOTAL_UNITS = 1e12
+MAX_COST = 1e6
 
 
 @dataclass(frozen=True)
@@ -57,13 +63,13 @@ class SolverError(RuntimeError):
 def quantity_step(supplies: Sequence[float], demands: Sequence[float]) -> float:
     """Size of one integer flow unit in canonical units.
 
-    >>> quantity_step([5e9], [1.0])
-    5.0
+    >>> quantity_step([5e12, 1e12], [1.0])
+    6.0
     >>> quantity_step([12.0], [3.0])
-    0.001
+    1.2e-11
     """
-    biggest = max([0.0, *supplies, *demands])
-    return max(biggest / MAX_UNITS, FINEST_STEP)
+    total = max(math.fsum(supplies), math.fsum(demands))
+    return total / MAX_TOTAL_UNITS if total > 0 else 1.0
 
 
 def allocate(
@@ -91,64 +97,70 @@ def allocate(
         raise ValueError(f"solver must be one of {SOLVERS}")
     if not arcs:
         return []
-    step = quantity_step(supplies, demands)
-    s_int = [int(round(s / step)) for s in supplies]
-    d_int = [int(round(d / step)) for d in demands]
-    cap = [min(int(round(a.capacity / step)), s_int[a.source], d_int[a.sink]) for a in arcs]
-    cost = [-int(round(a.benefit * BENEFIT_SCALE)) for a in arcs]
+    import numpy as np
+
+    flows = flow_arrays(np.asarray(supplies, dtype=float), np.asarray(demands, dtype=float),
+                        np.array([a.source for a in arcs]), np.array([a.sink for a in arcs]),
+                        np.array([a.capacity for a in arcs], dtype=float), np.array([a.benefit for a in arcs]), solver)
+    return [(a, float(f)) for a, f in zip(arcs, flows) if f > 0]
+
+
+def flow_arrays(supplies, demands, tails, heads, capacity, benefit, solver: str = "ortools"):  # type: ignore[no-untyped-def]
+    """Array form of :func:`allocate`: flow per arc (numpy), same scaling rules."""
+    import numpy as np
+
+    step = quantity_step(supplies.tolist(), demands.tolist())
+    s_int = np.floor(supplies / step).astype(np.int64)
+    d_int = np.floor(demands / step).astype(np.int64)
+    cap_f = np.minimum(np.floor(np.minimum(capacity / step, 4e18)), np.minimum(s_int[tails], d_int[heads]))
+    cap = cap_f.astype(np.int64)
+    top = float(np.abs(benefit).max()) if len(benefit) else 1.0
+    cost = -np.round(benefit * (MAX_COST / (top or 1.0))).astype(np.int64)
     solve = _solve_ortools if solver == "ortools" else _solve_networkx
-    flows = solve(s_int, d_int, arcs, cap, cost)
-    return [(a, f * step) for a, f in zip(arcs, flows) if f > 0]
+    return np.asarray(solve(s_int, d_int, tails, heads, cap, cost), dtype=float) * step
 
 
-def _solve_ortools(s_int: list[int], d_int: list[int], arcs: Sequence[Arc], cap: list[int], cost: list[int]) -> list[int]:
+def _solve_ortools(s_int, d_int, tails, heads, cap, cost):  # type: ignore[no-untyped-def]
     import numpy as np
     from ortools.graph.python import min_cost_flow
 
     n_s, n_d = len(s_int), len(d_int)
     balance = n_s + n_d
     smcf = min_cost_flow.SimpleMinCostFlow()
-    tails = np.array([a.source for a in arcs] + list(range(n_s)) + [balance] * n_d, dtype=np.int32)
-    heads = np.array([n_s + a.sink for a in arcs] + [balance] * n_s + [n_s + j for j in range(n_d)], dtype=np.int32)
-    caps = np.array(cap + s_int + d_int, dtype=np.int64)
-    costs = np.array(cost + [0] * (n_s + n_d), dtype=np.int64)
-    smcf.add_arcs_with_capacity_and_unit_cost(tails, heads, caps, costs)
-    supplies = np.array(s_int + [-d for d in d_int] + [sum(d_int) - sum(s_int)], dtype=np.int64)
-    smcf.set_nodes_supplies(np.arange(balance + 1, dtype=np.int32), supplies)
+    t = np.r_[tails, np.arange(n_s), np.full(n_d, balance)].astype(np.int32)
+    h = np.r_[n_s + heads, np.full(n_s, balance), n_s + np.arange(n_d)].astype(np.int32)
+    smcf.add_arcs_with_capacity_and_unit_cost(t, h, np.r_[cap, s_int, d_int].astype(np.int64),
+                                              np.r_[cost, np.zeros(n_s + n_d, dtype=np.int64)])
+    supply = np.r_[s_int, -d_int, [int(d_int.sum() - s_int.sum())]].astype(np.int64)
+    smcf.set_nodes_supplies(np.arange(balance + 1, dtype=np.int32), supply)
     status = smcf.solve()
     if status != smcf.OPTIMAL:
         raise SolverError(f"OR-Tools min-cost flow ended with status {status}")
-    return [int(x) for x in smcf.flows(np.arange(len(arcs), dtype=np.int32))]
+    return smcf.flows(np.arange(len(tails), dtype=np.int32))
 
 
-def _solve_networkx(s_int: list[int], d_int: list[int], arcs: Sequence[Arc], cap: list[int], cost: list[int]) -> list[int]:
+def _solve_networkx(s_int, d_int, tails, heads, cap, cost):  # type: ignore[no-untyped-def]
     import networkx as nx
 
     g = nx.DiGraph()
-    for i, s in enumerate(s_int):
+    for i, s in enumerate(s_int.tolist()):
         g.add_node(("s", i), demand=-s)
         g.add_edge(("s", i), "balance", capacity=s, weight=0)
-    for j, d in enumerate(d_int):
+    for j, d in enumerate(d_int.tolist()):
         g.add_node(("k", j), demand=d)
         g.add_edge("balance", ("k", j), capacity=d, weight=0)
-    g.add_node("balance", demand=sum(s_int) - sum(d_int))
-    for a, c, w in zip(arcs, cap, cost):
-        u, v = ("s", a.source), ("k", a.sink)
-        if g.has_edge(u, v):  # parallel candidates (e.g. two upgrade options): keep the better one
-            if g[u][v]["weight"] <= w:
-                continue
+    g.add_node("balance", demand=int(s_int.sum() - d_int.sum()))
+    kept: dict[tuple[object, object], int] = {}
+    for n, (u_, v_, c, w) in enumerate(zip(tails.tolist(), heads.tolist(), cap.tolist(), cost.tolist())):
+        u, v = ("s", u_), ("k", v_)
+        if (u, v) in kept and g[u][v]["weight"] <= w:  # parallel arcs: keep the better one
+            continue
         g.add_edge(u, v, capacity=c, weight=w)
+        kept[(u, v)] = n
     _, flow = nx.network_simplex(g)
-    out = []
-    for a, w in zip(arcs, cost):
-        u, v = ("s", a.source), ("k", a.sink)
-        f = flow[u].get(v, 0)
-        # a dropped parallel arc carries nothing; give the flow to the kept one only once
-        if f and g[u][v]["weight"] == w:
-            out.append(f)
-            flow[u][v] = 0
-        else:
-            out.append(0)
+    out = [0] * len(tails)
+    for (u, v), n in kept.items():
+        out[n] = flow[u].get(v, 0)
     return out
 
 
@@ -207,39 +219,28 @@ def lp_allocate(
     n_arcs = len(tails)
     if n_arcs == 0:
         return []
-    t = np.asarray(tails)
-    h = np.asarray(heads)
+    t = np.asarray(tails, dtype=np.int64)
+    h = np.asarray(heads, dtype=np.int64)
     f = np.asarray(frac, dtype=float)
     sup = np.asarray(supply, dtype=float)
-    rows, cols, vals, rhs = [], [], [], []
-    row_of: dict[tuple[str, int], int] = {}
-
-    def row(kind: str, node: int, bound: float) -> int:
-        key = (kind, node)
-        if key not in row_of:
-            row_of[key] = len(rhs)
-            rhs.append(bound)
-        return row_of[key]
-
+    n_nodes = len(sup)
     arcs = np.arange(n_arcs)
-    for a, u in zip(arcs, t):
-        if sup[u] > 0:
-            rows.append(row("out", int(u), float(sup[u]))); cols.append(int(a)); vals.append(1.0)
-    for a, v, fa in zip(arcs, h, f):
-        rows.append(row("in", int(v), float(-sup[v]))); cols.append(int(a)); vals.append(float(fa))
-    into: dict[int, list[int]] = {}
-    for a, v in zip(arcs, h):
-        into.setdefault(int(v), []).append(int(a))
-    for node, sink, gain in cascades:
-        r = row("cascade", node, 0.0)
-        for a in np.flatnonzero(t == node):
-            rows.append(r); cols.append(int(a)); vals.append(1.0)
-        for a in into.get(sink, []):
-            rows.append(r); cols.append(a); vals.append(-gain * float(f[a]))
+    # rows 0..n-1: what a source gives; n..2n-1: what a sink receives; 2n..: cascade bounds
+    give = sup[t] > 0
+    rows = [t[give], n_nodes + h]
+    cols = [arcs[give], arcs]
+    vals = [np.ones(int(give.sum())), f]
+    rhs = np.r_[np.maximum(sup, 0.0), np.maximum(-sup, 0.0), np.zeros(len(cascades))]
+    for k, (node, sink, gain) in enumerate(cascades):
+        out_ = np.flatnonzero(t == node)
+        in_ = np.flatnonzero(h == sink)
+        rows += [np.full(len(out_), 2 * n_nodes + k), np.full(len(in_), 2 * n_nodes + k)]
+        cols += [out_, in_]
+        vals += [np.ones(len(out_)), -gain * f[in_]]
+    rows_a, cols_a, vals_a = np.concatenate(rows), np.concatenate(cols), np.concatenate(vals)
     scale = max(float(np.abs(sup).max()), 1.0)
-    A = csr_matrix((vals, (rows, cols)), shape=(len(rhs), n_arcs))
-    res = linprog(-np.asarray(benefit, dtype=float), A_ub=A, b_ub=np.asarray(rhs) / scale, bounds=(0, None),
-                  method="highs")
+    A = csr_matrix((vals_a, (rows_a, cols_a)), shape=(len(rhs), n_arcs))
+    res = linprog(-np.asarray(benefit, dtype=float), A_ub=A, b_ub=rhs / scale, bounds=(0, None), method="highs")
     if res.status != 0:
         raise SolverError(f"HiGHS ended with status {res.status}: {res.message}")
     return [max(0.0, float(x) * scale) for x in res.x]

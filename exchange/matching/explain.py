@@ -24,7 +24,7 @@ def months_text(mask: int) -> str:
 
 
 def link_text(net: Network, x: int, source: Listing, sink: Listing, quantity: float, margin: str,
-              chain: str, defaults: Defaults) -> str:
+              chain: str, defaults: Defaults, co2_method: str) -> str:
     """One paragraph: distance, quality margin, upgrade, cost, benefit and CO2 of a link."""
     c = net.candidates
     mat = CATALOGUE[sink.material]
@@ -43,7 +43,7 @@ def link_text(net: Network, x: int, source: Listing, sink: Listing, quantity: fl
         f"Value to the sink {_num(float(c.value[x]))} RMB/{unit}"
         + (f" + disposal avoided {_num(float(c.disposal[x]))}" if c.disposal[x] else "")
         + f"; net {_num(float(c.net[x]))} RMB/{unit} taken, {_num(float(c.net[x]) * quantity)} RMB/yr.",
-        f"CO2 avoided {_num(float(c.co2[x]) * quantity)} t/yr ({mat.co2_method_text(defaults)}).",
+        f"CO2 avoided {_num(float(c.co2[x]) * quantity)} t/yr ({co2_method}).",
     ]
     if c.months[x] != (1 << 12) - 1:
         parts.append(f"Months in common: {months_text(int(c.months[x]))}.")

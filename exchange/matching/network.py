@@ -41,7 +41,7 @@ from exchange.domain.factors import Defaults
 from exchange.domain.listing import Listing, Role
 from exchange.domain.materials import CATALOGUE, Material
 from geodata.distance import geodesic_km_many
-from geodata.spatial import SphereIndex
+from geodata.spatial import SphereIndex, nearest_one, pairs_within
 
 from .economics import price
 
@@ -53,6 +53,7 @@ POPCOUNT = np.array([bin(m).count("1") for m in range(1 << 12)], dtype=np.int64)
 
 #: failure codes, in the order a pair is checked
 REACH, SEASON, QUALITY, TOO_DEAR, NOT_PAYING = "reach", "season", "quality", "too_dear", "not_paying"
+_CODES = ("", REACH, SEASON, QUALITY, TOO_DEAR, NOT_PAYING)
 
 
 def month_mask(months: frozenset[int]) -> int:
@@ -168,27 +169,13 @@ def build_network(listings: Sequence[Listing], defaults: Defaults, *, cap: int |
 
 def _nearest_pairs(src_pts: SphereIndex, snk_pts: SphereIndex, s_lat: Floats, s_lon: Floats, k_lat: Floats,
                    k_lon: Floats, reach: Floats, k: int | None) -> tuple[Ints, Ints]:
-    """Pairs (source pos, sink pos): each source's sinks within its reach (k nearest when capped),
-    and each sink's k nearest sources within the largest reach."""
-    pairs_s: list[Ints] = []
-    pairs_k: list[Ints] = []
-    for n in range(len(s_lat)):
-        if k is None:
-            ids = snk_pts.within(float(s_lat[n]), float(s_lon[n]), float(reach[n]))
-        else:
-            ids, _ = snk_pts.nearest(float(s_lat[n]), float(s_lon[n]), k=k, max_km=float(reach[n]))
-        pairs_s.append(np.full(len(ids), n, dtype=np.int64))
-        pairs_k.append(np.asarray(ids, dtype=np.int64))
+    """Pairs (source pos, sink pos): each source's sinks within its reach (its ``k`` nearest when
+    capped), and, when capped, each sink's ``k`` nearest sources within the largest reach."""
+    a, b, _ = pairs_within(snk_pts, s_lat, s_lon, reach, k)
     if k is not None:
-        top = float(reach.max())
-        for m in range(len(k_lat)):
-            ids, _ = src_pts.nearest(float(k_lat[m]), float(k_lon[m]), k=k, max_km=top)
-            pairs_s.append(np.asarray(ids, dtype=np.int64))
-            pairs_k.append(np.full(len(ids), m, dtype=np.int64))
-    if not pairs_s:
-        return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int64)
-    a, b = np.concatenate(pairs_s), np.concatenate(pairs_k)
-    code = np.unique(a * (len(k_lat) + 1) + b)
+        b2, a2, _ = pairs_within(src_pts, k_lat, k_lon, float(reach.max()), k)
+        a, b = np.r_[a, a2], np.r_[b, b2]
+    code = np.unique(a.astype(np.int64) * (len(k_lat) + 1) + b)
     return code // (len(k_lat) + 1), code % (len(k_lat) + 1)
 
 
@@ -222,15 +209,13 @@ def _screen(net: Network, mat: Material, src: Ints, reach: Floats, snk: Ints, de
     src_index = SphereIndex(s_lat, s_lon)
     # nearest partner at any distance, for "out of reach" explanations
     if not cascade:
-        for n, i in enumerate(src):
-            ids, kms = snk_index.nearest(float(s_lat[n]), float(s_lon[n]), k=1)
-            if len(ids):
-                net.nearest_partner[int(i)] = (int(snk[int(ids[0])]), float(kms[0]))
-        for m, j in enumerate(snk):
-            ids, kms = src_index.nearest(float(k_lat[m]), float(k_lon[m]), k=1)
-            if len(ids):
-                net.nearest_partner.setdefault(int(j), (int(src[int(ids[0])]), float(kms[0])))
-    k = None if cap is None else max(4 * cap, 16)
+        ids, kms = nearest_one(snk_index, s_lat, s_lon)
+        for i, j, km in zip(src.tolist(), snk[ids].tolist(), kms.tolist()):
+            net.nearest_partner[i] = (j, km)
+        ids, kms = nearest_one(src_index, k_lat, k_lon)
+        for j, i, km in zip(snk.tolist(), src[ids].tolist(), kms.tolist()):
+            net.nearest_partner.setdefault(j, (i, km))
+    k = None if cap is None else 2 * cap + 8
     a, b = _nearest_pairs(src_index, snk_index, s_lat, s_lon, k_lat, k_lon, reach, k)
     if cascade:  # return heat never goes back to the sink it came from
         keep = s_nodes[a] != snk[b] + len(L)
@@ -238,10 +223,10 @@ def _screen(net: Network, mat: Material, src: Ints, reach: Floats, snk: Ints, de
             if len(a) else keep
         a, b = a[keep], b[keep]
     d = geodesic_km_many(s_lat[a], s_lon[a], k_lat[b], k_lon[b]) if len(a) else np.empty(0)
-    code = np.full(len(a), "", dtype=object)
-    code[(d > reach[a]) | (d > k_max[b])] = REACH
+    code = np.zeros(len(a), dtype=np.int8)  # index into _CODES; 0 = usable
+    code[(d > reach[a]) | (d > k_max[b])] = 1
     overlap = s_m[a] & k_m[b]
-    code[(code == "") & (overlap == 0)] = SEASON
+    code[(code == 0) & (overlap == 0)] = 2
     opts = rule.options(s_qual[a], k_qual[b], d, defaults)
     if cascade:
         opts = opts[:1]  # direct only: temperatures fall along a chain
@@ -268,18 +253,19 @@ def _screen(net: Network, mat: Material, src: Ints, reach: Floats, snk: Ints, de
                           ("upgrade", o.upgrade_cost + 0 * d), ("upgrade_co2", o.upgrade_co2 + 0 * d), ("co2", e.co2),
                           ("design", design)):
             best_econ[name] = np.where(better, arr, best_econ.get(name, np.zeros(len(a))))
-    code[(code == "") & ~any_feasible] = QUALITY
-    code[(code == "") & ~any_cheap] = TOO_DEAR
-    code[(code == "") & (best_net <= 0)] = NOT_PAYING
-    ok = code == ""
+    code[(code == 0) & ~any_feasible] = 3
+    code[(code == 0) & ~any_cheap] = 4
+    code[(code == 0) & (best_net <= 0)] = 5
+    ok = code == 0
     # nearest failure per listing (sources and sinks), and how many usable partners each saw
     fail = np.flatnonzero(~ok)
     n_listings = len(L)
+    d_fail, code_fail = d[fail], code[fail]
     for mine, theirs in ((s_nodes[a[fail]], snk[b[fail]]), (snk[b[fail]], s_nodes[a[fail]])):
-        for x in _nearest_per_key(mine, d[fail]):
+        for x in _nearest_per_key(mine, d_fail).tolist():
             me = int(mine[x])
-            if me < n_listings and me not in net.nearest_failure:
-                net.nearest_failure[me] = Failure(int(theirs[x]), float(d[fail][x]), str(code[fail][x]))
+            if me < n_listings and int(theirs[x]) < n_listings and me not in net.nearest_failure:
+                net.nearest_failure[me] = Failure(int(theirs[x]), float(d_fail[x]), _CODES[int(code_fail[x])])
     for side in (s_nodes[a[ok]], snk[b[ok]]):
         keys, counts = np.unique(side, return_counts=True)
         for key_, c in zip(keys.tolist(), counts.tolist()):

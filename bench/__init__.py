@@ -1,0 +1,1 @@
+"""Benchmarks (not tests): each module prints its figures. Run with ``python -m bench.<name>``."""
