@@ -105,7 +105,9 @@ def test_both_solvers_reach_the_lp_optimum_and_respect_every_bound(inst):
 def test_parallel_solve_equals_serial_solve(monkeypatch):
     from bench.synthetic import province
     from exchange.domain import Defaults
-    from exchange.matching import solve as solve_mod
+    import importlib
+
+    solve_mod = importlib.import_module("exchange.matching.solve")
     from exchange.matching.network import build_network
 
     net = build_network(province(400), Defaults(), cap=10)
