@@ -290,3 +290,22 @@ def test_never_worse_than_greedy_and_solvers_agree(listings):
         assert match(listings, d, solver="networkx").summary["net_benefit_rmb_per_yr"] == pytest.approx(total, rel=1e-9, abs=0.05)
     else:
         assert total == 0
+
+
+def test_partner_index_finds_the_same_partners_as_the_network():
+    from bench.synthetic import province
+    from exchange.matching.network import PartnerIndex
+
+    d = Defaults()
+    listings = province(600)
+    stored, new = listings[:-40], listings[-40:]
+    index = PartnerIndex(stored, d)
+    for l in new:
+        got = {p["listing"].ref for p in index.partners(l, k=10_000)}
+        everything = [*stored, l]
+        net = build_network(everything, d)
+        me = len(everything) - 1
+        c = net.candidates
+        want = {everything[int(j)].ref for i, j in zip(c.source, c.sink) if int(i) == me} | \
+               {everything[int(i)].ref for i, j in zip(c.source, c.sink) if int(j) == me and int(i) < len(everything)}
+        assert got == want
