@@ -25,6 +25,7 @@ from __future__ import annotations
 import math
 import time
 from collections import defaultdict
+from dataclasses import replace
 from collections.abc import Sequence
 from typing import Any
 
@@ -35,6 +36,7 @@ from exchange.domain.listing import Listing, Role
 from exchange.domain.materials import CATALOGUE
 
 from .explain import link_text, unmatched_reason
+from .gaps import gaps
 from .network import Network, _nearest_per_key, build_network
 from .result import MatchResult, ProposedLink, UnmatchedListing
 from .solve import solve
@@ -98,6 +100,7 @@ def match(
             best.setdefault(int(side[x]), x)
     present = {(l.material, l.role) for l in listings}
     unmatched: list[UnmatchedListing] = []
+    unmatched_at: list[tuple[int, UnmatchedListing]] = []
     for i, l in enumerate(listings):
         got = allocated.get(i, 0.0)
         left = l.quantity - got
@@ -108,8 +111,13 @@ def match(
         if got > 0:
             text = f"matched {got:,.0f} of {l.quantity:,.0f} {l.unit}; the rest: {text}"
         unmatched.append(UnmatchedListing(l, code, text, got, left))
+        unmatched_at.append((i, unmatched[-1]))
+    parks_all = _parks(listings, [i for i, _ in unmatched_at])
+    unmatched = [replace(u, listing=replace(u.listing, park=parks_all.get(i))) for i, u in unmatched_at]
 
     summary = _summary(listings, links, allocated)
+    found = gaps(unmatched, defaults)
+    summary["gaps"] = [g.as_dict() for g in found[:50]]
     stats = {"listings": n, "candidates": len(c), "flows": len(links), "cascade_nodes": len(net.cascade_sink),
              "candidate_seconds": round(t1 - t0, 4), "solve_seconds": round(t2 - t1, 4), "solver": solver, "cap": cap}
     return MatchResult(links, unmatched, summary, stats)

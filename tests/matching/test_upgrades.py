@@ -147,3 +147,25 @@ def test_vector_rules_agree_with_the_scalar_rules():
             assert scalar.upgrade_cost_per_unit == pytest.approx(float(first.upgrade_cost[0]))
 
     check()
+
+
+def test_gap_analysis_ranks_what_to_attract():
+    from exchange.matching.gaps import gaps
+
+    ash = [L(f"A{i}", "source", "fly_ash", 36.60 + 0.01 * i, 117.0, 50_000, grade="I") for i in range(3)]
+    gyp = L("G", "source", "fgd_gypsum", 37.38, 117.97, 20_000, purity_pct=91)
+    need = L("H2", "sink", "hydrogen", 36.07, 120.38, 500, purity_pct=99.97)
+    r = match([*ash, gyp, need])
+    found = gaps(r.unmatched)
+    assert [g.material for g in found[:2]] == ["hydrogen", "fly_ash"] or found[0].benefit_rmb_per_yr >= found[1].benefit_rmb_per_yr
+    ash_gap = next(g for g in found if g.material == "fly_ash")
+    assert ash_gap.attract == "sink" and ash_gap.quantity == pytest.approx(150_000)
+    assert ash_gap.requirement == "grade I or lower" and "cement_plant" in ash_gap.kinds
+    assert set(ash_gap.refs) == {"A0", "A1", "A2"} and ash_gap.park == "city-370100"
+    assert ash_gap.benefit_rmb_per_yr > 0
+    gyp_gap = next(g for g in found if g.material == "fgd_gypsum")
+    assert gyp_gap.requirement == "purity_pct at most 90"
+    h2_gap = next(g for g in found if g.material == "hydrogen")
+    assert h2_gap.attract == "source"
+    assert [g.benefit_rmb_per_yr for g in found] == sorted((g.benefit_rmb_per_yr for g in found), reverse=True)
+    assert r.summary["gaps"][0]["benefit_rmb_per_yr"] == pytest.approx(found[0].benefit_rmb_per_yr, abs=0.01)
