@@ -24,11 +24,15 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     db.init_app(app)
     migrate.init_app(app, db)
 
+    from .api import init_api
     from .api.errors import register_error_handlers
+    from .auth import init_auth
     from .cli import register_cli
     from .web import bp as web_bp
 
-    register_error_handlers(app)
-    app.register_blueprint(web_bp)
+    init_auth(app)                 # Flask-Login, CSRF, login rate limit, /login and /logout
+    init_api(app)                  # /api/v1 and /api/v1/openapi.json
+    app.register_blueprint(web_bp)  # the pages (registers its own extensions through blueprint hooks)
+    register_error_handlers(app)   # last: replaces flask-smorest's error handler with the one error format
     register_cli(app)
     return app

@@ -119,6 +119,29 @@ def register_cli(app: Flask) -> None:
             click.echo(f"matched: {len(result.links)} link(s)")
             _print_summary(result.summary)
 
+    @app.cli.command("create-user")
+    @click.argument("email")
+    @click.option("--org", "org", required=True, help="organisation name (created if it does not exist)")
+    @click.option("--role", type=click.Choice(["member", "park_manager", "admin"]), default="member",
+                  show_default=True)
+    @click.option("--park", default=None, help="park key or name (required for park_manager)")
+    @click.option("--password", default=None, help="login password; omit for an API-only account, or use "
+                                                    "--ask-password")
+    @click.option("--ask-password", is_flag=True, help="prompt for the password (not echoed)")
+    @_guarded
+    def create_user_cmd(email: str, org: str, role: str, park: str | None, password: str | None,
+                        ask_password: bool) -> None:
+        """Create a user (and the organisation if new); prints a new API token as the last line."""
+        from exchange.services.accounts import create_user
+
+        if ask_password:
+            password = click.prompt("password", hide_input=True, confirmation_prompt=True)
+        user, token = create_user(email, password, org, role, park)
+        click.echo(f"created {user.role} {user.email} of {user.organisation.name}"
+                   + (f" (park {user.park})" if user.park else "")
+                   + ("" if password else "; no password: API token only"))
+        click.echo(token)
+
     @app.cli.command("export-template")
     @click.argument("path", type=click.Path(dir_okay=False))
     def export_template(path: str) -> None:

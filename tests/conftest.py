@@ -87,3 +87,26 @@ def row(**overrides: Any) -> dict[str, Any]:
 @pytest.fixture()
 def make_row():  # type: ignore[no-untyped-def]
     return row
+
+
+@pytest.fixture()
+def make_user(app):  # type: ignore[no-untyped-def]
+    """Factory: ``make_user(email, org="Org A", role="member", park=None, password=None) -> (User, api_token)``.
+
+    Passwords are hashed with cheap argon2 parameters here (tests only).
+    """
+    from exchange.services.accounts import create_user
+
+    app.config.update(ARGON2_TIME_COST=1, ARGON2_MEMORY_KIB=64)
+
+    def make(email: str, org: str = "Org A", role: str = "member", park: str | None = None,
+             password: str | None = None):  # type: ignore[no-untyped-def]
+        return create_user(email, password, org, role, park)
+
+    return make
+
+
+@pytest.fixture()
+def bearer():  # type: ignore[no-untyped-def]
+    """``bearer(token)`` -> the Authorization header for the API."""
+    return lambda token: {"Authorization": f"Bearer {token}"}

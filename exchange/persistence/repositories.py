@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
-from sqlalchemy import func, select
+from sqlalchemy import case, func, select, update
 
 from exchange.domain.listing import Listing as DomainListing
 from exchange.domain.listing import Role, parse_months
 from geodata.parks import park_of
 
 from .db import db
-from .models import Link, Listing, MatchRun, Organisation, Site, UnmatchedEntry
+from .models import AGREED, OPEN, Link, Listing, MatchRun, Organisation, Site, UnmatchedEntry, User
 
 
 def months_text(months: Iterable[int]) -> str:
@@ -51,17 +51,11 @@ def site(org: Organisation, name: str, lat: float, lon: float) -> Site:
     return s
 
 
-def upsert_listing(d: DomainListing) -> tuple[Listing, bool]:
-    """Insert or update by (organisation, ref); returns (row, created)."""
+def apply_domain(row: Listing, d: DomainListing, org: Organisation) -> None:
+    """Copy a parsed listing's fields onto a row (and place it in its park)."""
     from exchange.domain.materials import CATALOGUE
 
-    org = organisation(d.organisation)
-    row = db.session.scalar(select(Listing).where(Listing.organisation_id == org.id, Listing.ref == d.ref))
-    the_site = site(org, d.site, d.lat, d.lon) if d.site else None
-    created = row is None
-    if row is None:
-        row = Listing(organisation=org, ref=d.ref)
-    row.site = the_site
+    row.site = site(org, d.site, d.lat, d.lon) if d.site else None
     row.role = d.role.value
     row.material = d.material
     row.lat, row.lon = d.lat, d.lon
@@ -74,16 +68,128 @@ def upsert_listing(d: DomainListing) -> tuple[Listing, bool]:
     row.available_months = months_text(d.available_months)
     row.return_temperature_c = d.return_temperature_c
     row.description = d.description
-    row.status = "active"
     found = park_of(d.lat, d.lon)
     row.park = found.key if found else None
+
+
+def listing_by_ref(org_id: int, ref: str) -> Listing | None:
+    return db.session.scalar(select(Listing).where(Listing.organisation_id == org_id, Listing.ref == ref))
+
+
+def upsert_listing(d: DomainListing) -> tuple[Listing, bool]:
+    """Insert or update by (organisation, ref); returns (row, created).
+
+    An update may not cut a listing below what agreed links hold of it
+    (:class:`~exchange.domain.errors.Conflict`).
+    """
+    from exchange.domain.errors import Conflict
+
+    org = organisation(d.organisation)
+    row = listing_by_ref(org.id, d.ref)
+    created = row is None
+    if row is None:
+        row = Listing(organisation_id=org.id, ref=d.ref, committed=0.0)  # added below, once filled
+    elif row.committed and (d.quantity < row.committed * (1 - SLACK) - SLACK or d.material != row.material
+                            or d.role.value != row.role):
+        raise Conflict(f"{d.ref}: agreed links hold {row.committed:g} {row.unit} of this listing; end them before "
+                       f"cutting its quantity or changing its material or role",
+                       {"quantity": [f"at least {row.committed:g} {row.unit} is held by agreed links"]})
+    apply_domain(row, d, org)
+    row.status = "active"
     if created:
         db.session.add(row)
     return row, created
 
 
-def active_listings() -> Sequence[Listing]:
-    return db.session.scalars(select(Listing).where(Listing.status == "active").order_by(Listing.id)).all()
+def active_listings(park: str | None = None) -> Sequence[Listing]:
+    q = select(Listing).where(Listing.status == "active")
+    if park:
+        q = q.where(Listing.park == park)
+    return db.session.scalars(q.order_by(Listing.id)).all()
+
+
+# --------------------------------------------------------------------------- capacity (conditional updates)
+
+#: relative slack in capacity comparisons (float sums of link quantities)
+SLACK = 1e-9
+
+
+def reserve(listing_id: int, amount: float) -> bool:
+    """Hold ``amount`` more of a listing for an agreed link, if that much is still uncommitted.
+
+    One conditional ``UPDATE ... WHERE committed + amount <= quantity``: the
+    database row lock (PostgreSQL) or write lock (SQLite) serialises concurrent
+    reservations and each re-checks the condition on the latest row, so the
+    committed quantity never exceeds the listed one. Bumps the listing's
+    version (a concurrent edit of the listing then fails as stale). Returns
+    False, changing nothing, when it does not fit.
+    """
+    res = db.session.execute(
+        update(Listing)
+        .where(Listing.id == listing_id, Listing.status == "active",
+               Listing.committed + amount <= Listing.quantity * (1 + SLACK) + SLACK)
+        .values(committed=Listing.committed + amount, version=Listing.version + 1)
+        .execution_options(synchronize_session=False))
+    return res.rowcount == 1  # type: ignore[attr-defined]
+
+
+def release(listing_id: int, amount: float) -> None:
+    """Give back ``amount`` held by a link that is no longer agreed (never below zero)."""
+    db.session.execute(
+        update(Listing).where(Listing.id == listing_id)
+        .values(committed=case((Listing.committed - amount > 0, Listing.committed - amount), else_=0.0),
+                version=Listing.version + 1)
+        .execution_options(synchronize_session=False))
+
+
+def transition_link(link_id: int, version: int, **values: object) -> bool:
+    """Apply ``values`` to a link if it is still at ``version`` (and bump it); False if it moved on."""
+    res = db.session.execute(
+        update(Link).where(Link.id == link_id, Link.version == version)
+        .values(version=version + 1, **values).execution_options(synchronize_session=False))
+    return res.rowcount == 1  # type: ignore[attr-defined]
+
+
+def uncommitted(row: Listing) -> float:
+    return max(0.0, row.quantity - (row.committed or 0.0))
+
+
+def agreed_links_of(listing_id: int) -> Sequence[Link]:
+    return db.session.scalars(select(Link).where(
+        (Link.source_id == listing_id) | (Link.sink_id == listing_id), Link.status.in_(AGREED))).all()
+
+
+def open_links_of(listing_ids: Sequence[int] | None = None) -> Sequence[Link]:
+    q = select(Link).where(Link.status.in_(OPEN))
+    if listing_ids is not None:
+        q = q.where(Link.source_id.in_(listing_ids) | Link.sink_id.in_(listing_ids))
+    return db.session.scalars(q).all()
+
+
+def current_links_query(park: str | None = None, statuses: Sequence[str] | None = None):  # type: ignore[no-untyped-def]
+    """Links that stand now: every link no later match run superseded (optionally touching ``park``).
+
+    A match run supersedes the open links (proposed, interest) of the listings
+    it re-plans; agreed, ended, declined and rejected links stay as they are.
+    """
+    from sqlalchemy import or_
+
+    q = select(Link).where(Link.status != "superseded")
+    if statuses:
+        q = q.where(Link.status.in_(list(statuses)))
+    if park:
+        src, snk = Listing.__table__.alias("src"), Listing.__table__.alias("snk")
+        q = q.join(src, Link.source_id == src.c.id).join(snk, Link.sink_id == snk.c.id) \
+            .where(or_(src.c.park == park, snk.c.park == park))
+    return q.order_by(Link.id)
+
+
+def current_links(park: str | None = None) -> Sequence[Link]:
+    return db.session.scalars(current_links_query(park)).all()
+
+
+def user_by_email(email: str) -> User | None:
+    return db.session.scalar(select(User).where(User.email == email.strip().lower()))
 
 
 def count_listings() -> int:
@@ -94,5 +200,6 @@ def latest_run() -> MatchRun | None:
     return db.session.scalar(select(MatchRun).where(MatchRun.status == "done").order_by(MatchRun.id.desc()).limit(1))
 
 
-__all__ = ["Link", "Listing", "MatchRun", "Organisation", "Site", "UnmatchedEntry", "active_listings", "latest_run",
-           "months_text", "organisation", "to_domain", "upsert_listing"]
+__all__ = ["Link", "Listing", "MatchRun", "Organisation", "Site", "UnmatchedEntry", "active_listings",
+           "agreed_links_of", "apply_domain", "current_links", "latest_run", "listing_by_ref", "months_text",
+           "open_links_of", "organisation", "release", "reserve", "to_domain", "transition_link", "upsert_listing"]
