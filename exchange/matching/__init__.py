@@ -50,6 +50,7 @@ def match(
     *,
     solver: str = "ortools",
     cap: int | None = None,
+    exclude: frozenset[tuple[int, int]] = frozenset(),
 ) -> MatchResult:
     """Propose the links that maximise the region's net benefit.
 
@@ -65,10 +66,12 @@ def match(
     cap : int, optional
         Candidates kept per listing (nearest compatible, paying partners first);
         ``None`` keeps all.
+    exclude : frozenset of (int, int)
+        (source id, sink id) pairs of stored listings never to propose again.
     """
     defaults = defaults or Defaults()
     t0 = time.perf_counter()
-    net = build_network(listings, defaults, cap=cap)
+    net = build_network(listings, defaults, cap=cap, exclude=exclude)
     t1 = time.perf_counter()
     flows = solve(net, solver)
     t2 = time.perf_counter()

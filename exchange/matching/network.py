@@ -88,6 +88,10 @@ class Candidates:
     def __len__(self) -> int:
         return len(self.source)
 
+    def take(self, keep: npt.NDArray[np.bool_]) -> Candidates:
+        """The candidates where ``keep`` is true."""
+        return Candidates(**{n: getattr(self, n)[keep] for n in Candidates.__dataclass_fields__})
+
     @staticmethod
     def concat(parts: Sequence[Candidates]) -> Candidates:
         names = Candidates.__dataclass_fields__.keys()
@@ -147,8 +151,13 @@ def _requires_index(table: list[tuple[str, ...]], req: tuple[str, ...]) -> int:
     return table.index(req)
 
 
-def build_network(listings: Sequence[Listing], defaults: Defaults, *, cap: int | None = None) -> Network:
-    """Screen all pairs of every material; see the module docstring."""
+def build_network(listings: Sequence[Listing], defaults: Defaults, *, cap: int | None = None,
+                  exclude: frozenset[tuple[int, int]] = frozenset()) -> Network:
+    """Screen all pairs of every material; see the module docstring.
+
+    ``exclude`` holds (source id, sink id) pairs of stored listings that must not
+    be proposed again (a link one side declined or the park rejected).
+    """
     net = Network(listings, Candidates.concat([]), [()])
     parts: list[Candidates] = []
     for key, mat in CATALOGUE.items():
@@ -164,6 +173,12 @@ def build_network(listings: Sequence[Listing], defaults: Defaults, *, cap: int |
         if key == "waste_heat":
             parts.append(_cascades(net, mat, cands, snk, defaults, cap))
     net.candidates = Candidates.concat(parts)
+    if exclude and len(net.candidates):
+        ids = [l.id for l in listings]
+        n = len(listings)
+        keep = np.array([(ids[int(u)] if u < n else None, ids[int(v)]) not in exclude
+                         for u, v in zip(net.candidates.source, net.candidates.sink)], dtype=bool)
+        net.candidates = net.candidates.take(keep)
     return net
 
 

@@ -309,3 +309,13 @@ def test_partner_index_finds_the_same_partners_as_the_network():
         want = {everything[int(j)].ref for i, j in zip(c.source, c.sink) if int(i) == me} | \
                {everything[int(i)].ref for i, j in zip(c.source, c.sink) if int(j) == me and int(i) < len(everything)}
         assert got == want
+
+
+def test_excluded_pairs_are_not_proposed_again():
+    from dataclasses import replace
+
+    a = replace(L("A", "source", "fly_ash", 36.6, 117.0, 100, grade="I"), id=1)
+    near = replace(L("NEAR", "sink", "fly_ash", 36.61, 117.0, 100, grade="II"), id=2)
+    far = replace(L("FAR", "sink", "fly_ash", 36.9, 117.0, 100, grade="II"), id=3)
+    assert [l.sink.ref for l in match([a, near, far]).links] == ["NEAR"]
+    assert [l.sink.ref for l in match([a, near, far], exclude=frozenset({(1, 2)})).links] == ["FAR"]
