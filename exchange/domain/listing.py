@@ -41,8 +41,17 @@ class Role(str, Enum):
 
 REQUIRED = ("ref", "organisation", "role", "material", "lat", "lon", "quantity", "unit")
 QUALITY_FIELDS = tuple(sorted({m.quality.attribute for m in CATALOGUE.values()}))
-OPTIONAL = ("site", "hours_per_year", "max_distance_km", "price_rmb_per_unit", "available_months",
+OPTIONAL = ("site", "use", "hours_per_year", "max_distance_km", "price_rmb_per_unit", "available_months",
             "return_temperature_c", "description")
+
+#: what a listing's site is or does (``use``); sinks' kinds come from the catalogue
+USES: tuple[str, ...] = tuple(dict.fromkeys(
+    [k for m in CATALOGUE.values() for k in m.sink_kinds]
+    + ["power_plant", "chp_plant", "steel_plant", "chemical_plant", "chlor_alkali_plant", "coking_plant", "other"]))
+
+#: months a use is active when the listing does not say: district heating runs in the heating
+#: season, 15 November to 15 March in Jinan (REFERENCE.md), counted here as whole months 11-3
+DEFAULT_MONTHS: dict[str, frozenset[int]] = {"district_heating": frozenset({11, 12, 1, 2, 3})}
 FIELDS = REQUIRED + QUALITY_FIELDS + OPTIONAL
 
 
@@ -73,6 +82,7 @@ class Listing:
     available_months: frozenset[int] = ALL_MONTHS
     return_temperature_c: float | None = None
     description: str | None = None
+    use: str | None = None
     id: int | None = None
     park: str | None = None  # geodata.parks key, when known (stored listings)
 
@@ -245,8 +255,19 @@ def parse_listing(raw: Mapping[str, Any], *, listing_id: int | None = None) -> L
             if other != attr and get(other) is not None:
                 bad(other, f"does not apply to {material.key} (its quality field is {attr})")
 
+    use = get("use")
+    out["use"] = None
+    if use is not None:
+        key = str(use).strip().lower().replace(" ", "_").replace("-", "_")
+        if key not in USES:
+            bad("use", f"must be one of {', '.join(USES)}, not {use!r}")
+        else:
+            out["use"] = key
+
     try:
-        out["available_months"] = parse_months(get("available_months"))
+        months = get("available_months")
+        out["available_months"] = (DEFAULT_MONTHS[out["use"]] if months is None and out["use"] in DEFAULT_MONTHS
+                                   else parse_months(months))
     except ValueError as e:
         bad("available_months", str(e))
 

@@ -90,6 +90,7 @@ HEADER_ALIASES: dict[str, str] = {
     "温度": "temperature_c", "供水温度": "temperature_c", "等级": "grade", "纯度": "purity_pct",
     # optional
     "厂址": "site", "场地": "site", "地址": "site",
+    "用途": "use", "类别": "use", "企业类型": "use",
     "年运行小时": "hours_per_year", "年运行小时数": "hours_per_year",
     "最大距离": "max_distance_km", "最大运距": "max_distance_km",
     "单价": "price_rmb_per_unit", "价格": "price_rmb_per_unit",
@@ -138,6 +139,10 @@ FIELD_DOCS: dict[str, tuple[str, str]] = {
     "temperature_c": ("waste heat: carrier temperature (source) or required supply temperature (sink), in °C",
                       "余热：供方载热介质温度，需求方所需供水温度（℃）"),
     "site": ("site or plant name or address", "厂址/场地"),
+    "use": ("what the site is or does, e.g. district_heating, greenhouse, cement_plant, plasterboard_plant, "
+            "concrete_station, hydrogen_station, power_plant, steel_plant; district_heating defaults to the "
+            "heating season (months 11-3)",
+            "用途/企业类型，如 district_heating（集中供热，默认采暖季 11-3 月）、greenhouse（温室）、cement_plant（水泥厂）等"),
     "hours_per_year": ("hours per year a rate (MW, t/h) holds; default 8760", "年运行小时数（速率单位适用），默认 8760"),
     "max_distance_km": ("farthest distance you would exchange over, in km", "可接受的最大运输距离（公里）"),
     "price_rmb_per_unit": ("price in RMB per MWh (heat) or per t (solids, hydrogen)",

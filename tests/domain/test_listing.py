@@ -50,3 +50,12 @@ def test_mw_with_hours_converts_and_keeps_what_was_typed():
 
 def test_thousands_commas_are_read():
     assert parse_listing({**BASE, "quantity": "1,200", "unit": "MWh/yr"}).quantity == 1200.0
+
+
+def test_district_heating_defaults_to_the_heating_season():
+    l = parse_listing({**BASE, "role": "sink", "use": "District heating"})
+    assert l.use == "district_heating" and sorted(l.available_months) == [1, 2, 3, 11, 12]
+    stated = parse_listing({**BASE, "role": "sink", "use": "district_heating", "available_months": "10-4"})
+    assert sorted(stated.available_months) == [1, 2, 3, 4, 10, 11, 12]
+    assert len(parse_listing({**BASE, "use": "greenhouse"}).available_months) == 12
+    assert "use" in errors(use="casino")
