@@ -50,12 +50,22 @@ def _flat_link(v: Mapping[str, Any]) -> dict[str, Any]:
     return row
 
 
+def _cell(value: Any) -> Any:
+    """A CSV cell that a spreadsheet will not run: text starting with = + - @ (or a tab or CR) is
+    prefixed with an apostrophe (OWASP's advice against CSV injection); numbers stay numbers."""
+    if value is None:
+        return ""
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    return value
+
+
 def _csv(columns: Sequence[str], rows: Iterable[Mapping[str, Any]]) -> str:
     buf = io.StringIO()
     w = csv.DictWriter(buf, fieldnames=list(columns), extrasaction="ignore", lineterminator="\n")
     w.writeheader()
     for r in rows:
-        w.writerow({k: ("" if r.get(k) is None else r.get(k)) for k in columns})
+        w.writerow({k: _cell(r.get(k)) for k in columns})
     return buf.getvalue()
 
 

@@ -7,7 +7,7 @@ from typing import Any
 from flask import Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
-from exchange.domain.errors import ExchangeError, ImportRejected, RowError, ValidationError
+from exchange.domain.errors import ExchangeError, ImportRejected, ValidationError
 from exchange.domain.materials import CATALOGUE
 from exchange.services import import_formats, listings, search
 
@@ -177,30 +177,6 @@ def withdraw_listing(listing_id: int):  # type: ignore[no-untyped-def]
     return redirect(url_for("web.my_listings"))
 
 
-def _own_rows(filename: str, data: bytes, user: Any) -> list[Any]:
-    """Parse a file for a member: every row must be the member's organisation (blank means it).
-
-    TODO(accounts): this ownership rule belongs in ``listings.import_file``; it is here until that
-    function takes the importing user.
-    """
-    rows = import_formats.read_rows(filename, data)
-    own = user.organisation.name
-    problems = []
-    for number, raw in rows:
-        org = raw.get("organisation")
-        if org is None or (isinstance(org, str) and not org.strip()):
-            raw["organisation"] = own
-        elif user.role != "admin" and str(org).strip() != own:
-            problems.append(RowError(number, "organisation", f"must be your organisation ({own}), not {org!r}"))
-    try:
-        parsed = import_formats.validate_rows(rows)
-    except ImportRejected as err:
-        raise ImportRejected(sorted(problems + err.errors, key=lambda e: (e.row, e.field))) from None
-    if problems:
-        raise ImportRejected(problems)
-    return parsed
-
-
 @bp.route("/listings/import", methods=["GET", "POST"])
 @access.login_required
 def import_listings():  # type: ignore[no-untyped-def]
@@ -212,7 +188,7 @@ def import_listings():  # type: ignore[no-untyped-def]
         return render_template("web/import.html", errors=None, message=_("Choose a file first.")), 400
     data = upload.read()
     try:
-        report = listings.store(_own_rows(upload.filename, data, access.viewer()))
+        report = listings.import_file(upload.filename, data, access.viewer())
     except ImportRejected as err:
         return render_template("web/import.html", errors=err.errors, message=err.message,
                                filename=upload.filename), 422
