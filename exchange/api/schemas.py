@@ -26,6 +26,8 @@ from exchange.services.visibility import VISIBILITIES
 from exchange.services.workflow import LINK_STATUSES
 
 MATERIALS = tuple(CATALOGUE)
+#: the largest id a request may name (32-bit database integers; a larger one would overflow in the database)
+MAX_ID = 2**31 - 1
 ROLES = ("source", "sink")
 
 
@@ -39,6 +41,33 @@ class ErrorSchema(ma.Schema):
     """The one error format: ``{"error": {"code", "message", "details"}}``."""
 
     error = fields.Nested(ErrorBodySchema, required=True)
+
+
+# --------------------------------------------------------------------------- requests: what every one refuses
+
+
+def _nul_fields(data: Any) -> dict[str, list[str]]:
+    """Fields whose text holds a NUL character (PostgreSQL cannot store or compare one: found by API fuzzing)."""
+    bad: dict[str, list[str]] = {}
+    items = data.items() if hasattr(data, "items") else []
+    for key, value in items:
+        values = value if isinstance(value, (list, tuple)) else [value]
+        if hasattr(data, "getlist"):  # a query string may repeat a name
+            values = data.getlist(key)
+        if any(isinstance(v, str) and "\x00" in v for v in values):
+            bad[str(key)] = ["must not contain NUL (0x00) characters"]
+    return bad
+
+
+class RequestSchema(ma.Schema):
+    """Base of every request schema: text with a NUL character is refused (422 naming the field)."""
+
+    @ma.pre_load
+    def _refuse_nul(self, data: Any, **kwargs: Any) -> Any:
+        bad = _nul_fields(data)
+        if bad:
+            raise ma.ValidationError(bad)
+        return data
 
 
 # --------------------------------------------------------------------------- listings: requests
@@ -73,7 +102,7 @@ def _listing_fields(required: bool) -> dict[str, fields.Field]:
     }
 
 
-class _RefusesOwnerFields(ma.Schema):
+class _RefusesOwnerFields(RequestSchema):
     @ma.pre_load
     def _refuse(self, data: Any, **kwargs: Any) -> Any:
         if isinstance(data, dict):
@@ -94,13 +123,13 @@ def _bbox(value: list[float]) -> None:
         raise ma.ValidationError("must be min_lon,min_lat,max_lon,max_lat with min <= max, WGS84 degrees")
 
 
-class Paging(ma.Schema):
+class Paging(RequestSchema):
     limit = fields.Integer(load_default=500, validate=validate.Range(1, 5000))
     offset = fields.Integer(load_default=0, validate=validate.Range(0, 10_000_000))
 
 
 class ListingQuerySchema(Paging):
-    material = DelimitedList(fields.String(validate=validate.OneOf(MATERIALS)))
+    material = DelimitedList(fields.String(validate=validate.OneOf(MATERIALS)), validate=validate.Length(min=1))
     role = fields.String(validate=validate.OneOf(ROLES))
     park = fields.String(validate=validate.Length(max=40))
     bbox = DelimitedList(fields.Float(), validate=_bbox,
@@ -119,11 +148,11 @@ class ListingQuerySchema(Paging):
                                       for k in ("lat", "lon", "radius_km") if k not in data})
 
 
-class ExportQuerySchema(ma.Schema):
-    material = DelimitedList(fields.String(validate=validate.OneOf(MATERIALS)))
+class ExportQuerySchema(RequestSchema):
+    material = DelimitedList(fields.String(validate=validate.OneOf(MATERIALS)), validate=validate.Length(min=1))
     role = fields.String(validate=validate.OneOf(ROLES))
     park = fields.String(validate=validate.Length(max=40))
-    status = DelimitedList(fields.String(validate=validate.OneOf(LINK_STATUSES)))
+    status = DelimitedList(fields.String(validate=validate.OneOf(LINK_STATUSES)), validate=validate.Length(min=1))
     mine = fields.Boolean(load_default=False)
 
 
@@ -187,25 +216,25 @@ class ListingPageSchema(ma.Schema):
 
 
 class LinkQuerySchema(Paging):
-    status = DelimitedList(fields.String(validate=validate.OneOf(LINK_STATUSES)))
-    material = DelimitedList(fields.String(validate=validate.OneOf(MATERIALS)))
+    status = DelimitedList(fields.String(validate=validate.OneOf(LINK_STATUSES)), validate=validate.Length(min=1))
+    material = DelimitedList(fields.String(validate=validate.OneOf(MATERIALS)), validate=validate.Length(min=1))
     park = fields.String(validate=validate.Length(max=40))
     mine = fields.Boolean(load_default=False, metadata={"description": "only links of my organisation"})
 
 
-class ReasonSchema(ma.Schema):
+class ReasonSchema(RequestSchema):
     reason = fields.String(required=True, validate=validate.Length(min=1, max=2000))
 
 
-class OptionalReasonSchema(ma.Schema):
+class OptionalReasonSchema(RequestSchema):
     reason = fields.String(allow_none=True, validate=validate.Length(max=2000))
 
 
-class CommentSchema(ma.Schema):
+class CommentSchema(RequestSchema):
     comment = fields.String(required=True, validate=validate.Length(min=1, max=2000))
 
 
-class OptionalCommentSchema(ma.Schema):
+class OptionalCommentSchema(RequestSchema):
     comment = fields.String(allow_none=True, validate=validate.Length(max=2000))
 
 
@@ -272,24 +301,33 @@ class LinkPageSchema(ma.Schema):
 # --------------------------------------------------------------------------- match runs, parks, audit, account
 
 
-class MatchRunCreateSchema(ma.Schema):
+class MatchRunCreateSchema(RequestSchema):
     park = fields.String(allow_none=True, validate=validate.Length(max=40),
                          metadata={"description": "limit the run to one park (a park manager's own park by default)"})
     solver = fields.String(validate=validate.OneOf(("ortools", "networkx")))
     cap = fields.Integer(validate=validate.Range(0, 10_000), metadata={"description": "candidates per listing"})
+    wait = fields.Float(validate=validate.Range(0, 30), metadata={
+        "description": "seconds to wait for the run to finish before answering (default MATCH_RUN_WAIT, 10); "
+                       "a run still going is answered with status queued or running: poll its Location"})
 
 
-class MatchRunQuerySchema(ma.Schema):
+class MatchRunQuerySchema(RequestSchema):
     park = fields.String(validate=validate.Length(max=40))
 
 
 class MatchRunSchema(ma.Schema):
+    """A match run; while it is queued or running, ``stage`` and ``progress`` say how far it is."""
+
     id = fields.Integer()
-    status = fields.String()
+    status = fields.String(metadata={"description": "queued, running, done or failed"})
+    stage = fields.String(metadata={"description": "queued, loading, matching (or candidates, solving), storing, "
+                                                   "done or failed"})
+    progress = fields.Float(metadata={"description": "fraction of the run done, 0 to 1"})
     solver = fields.String()
     park = fields.String(allow_none=True)
     started_at = fields.String(allow_none=True)
     finished_at = fields.String(allow_none=True)
+    updated_at = fields.String(allow_none=True, metadata={"description": "the run's last heartbeat (UTC)"})
     settings = fields.Dict()
     summary = fields.Dict()
     stats = fields.Dict()
@@ -308,11 +346,11 @@ class ParkSummarySchema(ma.Schema):
     agreed = fields.Dict(metadata={"description": "material -> quantity, unit, CO2 avoided of agreed links"})
 
 
-class AuditQuerySchema(ma.Schema):
+class AuditQuerySchema(RequestSchema):
     action = fields.String(validate=validate.Length(max=40))
     park = fields.String(validate=validate.Length(max=40))
     limit = fields.Integer(load_default=200, validate=validate.Range(1, 1000))
-    before_id = fields.Integer(validate=validate.Range(min=1))
+    before_id = fields.Integer(validate=validate.Range(min=1, max=MAX_ID))
 
 
 class AuditEntrySchema(ma.Schema):

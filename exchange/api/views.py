@@ -14,7 +14,8 @@ URL table (all under ``/api/v1``)::
     POST   /links/<id>/decline              a side declines with {"reason"}
     POST   /links/<id>/approve|reject       park review with {"comment"} (park_manager, admin)
     POST   /links/<id>/start|end            the exchange runs / stops
-    POST   /match-runs                      run the matcher (park_manager, admin; 201 + Location)
+    POST   /match-runs                      start the matcher (park_manager, admin; 201 + Location; 409 while
+                                            a run holds the park)
     GET    /match-runs/latest               the latest finished run (login)
     GET    /match-runs/<id>                 one run (login)
     GET    /parks                           park summaries
@@ -227,9 +228,17 @@ def link_end(body: dict[str, Any], link_id: int) -> Any:
 @runs_bp.arguments(s.MatchRunCreateSchema, required=False)
 @runs_bp.response(201, s.MatchRunSchema)
 def create_match_run(body: dict[str, Any]) -> Any:
-    """Run the matcher (a park manager: their park; an admin: any park, or all without ``park``)."""
+    """Start the matcher (a park manager: their park; an admin: any park, or all without ``park``).
+
+    The run goes to the job queue; the answer comes when it is done or after
+    ``wait`` seconds, whichever is first: poll ``Location`` for ``status``,
+    ``stage`` and ``progress`` while it is ``queued`` or ``running``. One run
+    per park at a time (a run of the whole province holds every park): 409
+    while one is going.
+    """
     body = body or {}
-    run = matching.start_run(_user(), park=body.get("park"), solver=body.get("solver"), cap=body.get("cap"))
+    run = matching.start_run(_user(), park=body.get("park"), solver=body.get("solver"), cap=body.get("cap"),
+                             wait=body.get("wait"))
     return matching.run_view(run), 201, {"Location": url_for("match-runs.get_match_run", run_id=run.id)}
 
 

@@ -177,13 +177,34 @@ class Listing(db.Model):
     __mapper_args__ = {"version_id_col": version}
 
 
+#: match-run statuses: waiting for a worker, working, finished, stopped by an error
+RUN_STATUSES = ("queued", "running", "done", "failed")
+#: statuses of a run that holds its park (one run per park at a time)
+RUN_ACTIVE = ("queued", "running")
+#: what a run is doing, in order (``progress`` is the fraction of the whole run done)
+RUN_STAGES = ("queued", "loading", "matching", "candidates", "solving", "storing", "done", "failed")
+
+
 class MatchRun(db.Model):
+    """One run of the matcher over the active listings (of ``park``, or all).
+
+    ``status``: queued -> running -> done | failed. While it runs, ``stage``
+    and ``progress`` (0..1) say how far it is and ``updated_at`` is its
+    heartbeat; ``job`` says where it runs (``rq:<job id>``,
+    ``thread:<host>:<pid>`` or ``inline:<host>:<pid>``), so a run whose worker
+    died can be recognised and released (see :mod:`exchange.services.jobs`).
+    """
+
     __tablename__ = "match_runs"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     status: Mapped[str] = mapped_column(String(20), default="running")
+    stage: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    progress: Mapped[float | None] = mapped_column(Float, nullable=True)
+    updated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    job: Mapped[str | None] = mapped_column(String(120), nullable=True)
     solver: Mapped[str] = mapped_column(String(20))
     settings: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     summary: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)

@@ -101,6 +101,44 @@ def upsert_listing(d: DomainListing) -> tuple[Listing, bool]:
     return row, created
 
 
+def matcher_listings(park: str | None = None) -> list[DomainListing]:
+    """Active listings (of ``park``) as the matcher sees them, each reduced to its uncommitted quantity.
+
+    One Core select (no ORM objects: about 0.3 s for 50,000 listings instead of
+    several seconds); the stored park comes along, ``site`` and
+    ``description`` (which the matcher does not read) do not. Listings whose
+    whole quantity is held by agreed links are left out.
+    """
+    L, O = Listing.__table__, Organisation.__table__
+    q = (select(L.c.id, L.c.ref, O.c.name, L.c.role, L.c.material, L.c.lat, L.c.lon, L.c.quantity, L.c.unit,
+                L.c.quality, L.c.entered_quantity, L.c.entered_unit, L.c.hours_per_year, L.c.max_distance_km,
+                L.c.price_rmb_per_unit, L.c.available_months, L.c.return_temperature_c, L.c.park, L.c.committed)
+         .select_from(L.join(O, L.c.organisation_id == O.c.id))
+         .where(L.c.status == "active").order_by(L.c.id))
+    if park:
+        q = q.where(L.c.park == park)
+    months: dict[str | None, frozenset[int]] = {}
+    roles = {r.value: r for r in Role}
+    out: list[DomainListing] = []
+    for (id_, ref, org, role, material, lat, lon, quantity, unit, quality, entered_q, entered_unit, hours, max_km,
+         price, months_txt, ret_c, park_key, committed) in db.session.execute(q):
+        left = max(0.0, quantity - (committed or 0.0))
+        if left <= quantity * 1e-9:
+            continue
+        if left < quantity:
+            entered_q = entered_q * left / quantity
+        m = months.get(months_txt)
+        if m is None:
+            m = months[months_txt] = parse_months(months_txt)
+        (value,) = quality.values()
+        out.append(DomainListing(
+            ref=ref, organisation=org, role=roles[role], material=material, lat=lat, lon=lon, quantity=left,
+            unit=unit, quality=value, entered_quantity=entered_q, entered_unit=entered_unit, hours_per_year=hours,
+            max_distance_km=max_km, price_rmb_per_unit=price, available_months=m, return_temperature_c=ret_c,
+            id=id_, park=park_key))
+    return out
+
+
 def active_listings(park: str | None = None) -> Sequence[Listing]:
     q = select(Listing).where(Listing.status == "active")
     if park:
@@ -201,5 +239,6 @@ def latest_run() -> MatchRun | None:
 
 
 __all__ = ["Link", "Listing", "MatchRun", "Organisation", "Site", "UnmatchedEntry", "active_listings",
-           "agreed_links_of", "apply_domain", "current_links", "latest_run", "listing_by_ref", "months_text",
+           "agreed_links_of", "apply_domain", "current_links", "latest_run", "listing_by_ref", "matcher_listings",
+           "months_text",
            "open_links_of", "organisation", "release", "reserve", "to_domain", "transition_link", "upsert_listing"]

@@ -33,6 +33,22 @@ FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 PASSWORD = "correct-horse-battery"
 
+def wait_until(page, expression: str, timeout_s: float = 15.0) -> None:
+    """Poll a JavaScript expression until it is truthy.
+
+    Not ``page.wait_for_function``: that evaluates its string with ``eval`` inside
+    the page, which the app's Content-Security-Policy (no 'unsafe-eval') rightly
+    refuses; ``page.evaluate`` runs through the DevTools protocol instead.
+    """
+    import time
+
+    deadline = time.monotonic() + timeout_s
+    while not page.evaluate(expression):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for: {expression}")
+        page.wait_for_timeout(100)
+
+
 
 class QuietHandler(WSGIRequestHandler):
     def log_request(self, *args: Any, **kwargs: Any) -> None:  # one line per request is noise here
@@ -229,22 +245,22 @@ def test_filters_change_what_is_drawn(page, live):
     open_map(page, live)
     everything = stats(page)
     page.uncheck("input[name=material][value=fly_ash]")
-    page.wait_for_function("window.exchangeMap.stats().markers < %d" % everything["markers"])
+    wait_until(page, "window.exchangeMap.stats().markers < %d" % everything["markers"])
     no_ash = expected_counts(live, materials=frozenset({"waste_heat", "fgd_gypsum", "hydrogen"}))
     s = stats(page)
     assert (s["markers"], s["lines"]) == no_ash and no_ash[1] < everything["lines"]
     page.check("input[name=material][value=fly_ash]")
     page.uncheck("input[name=role][value=sink]")
-    page.wait_for_function("window.exchangeMap.stats().markers < %d" % everything["markers"])
+    wait_until(page, "window.exchangeMap.stats().markers < %d" % everything["markers"])
     assert stats(page)["markers"] == expected_counts(live, roles=frozenset({"source"}))[0]
     page.check("input[name=role][value=sink]")
     page.select_option("#park-filter", "qilu-chemical")
-    page.wait_for_function("window.exchangeMap.stats().markers < %d" % everything["markers"])
+    wait_until(page, "window.exchangeMap.stats().markers < %d" % everything["markers"])
     qilu = expected_counts(live, park="qilu-chemical")
     s = stats(page)
     assert (s["markers"], s["lines"]) == qilu and qilu[0] > 0
     page.uncheck("input[name=status][value=proposed]")
-    page.wait_for_function("window.exchangeMap.stats().lines === 0")
+    wait_until(page, "window.exchangeMap.stats().lines === 0")
     shot(page, "browser-filtered")
 
 
@@ -293,7 +309,7 @@ def test_a_listing_created_in_the_form_appears_on_the_map(page, live):
     assert row is not None and row.organisation.name == "Browser Test Steelworks"
     assert (row.lat, row.lon) == pytest.approx((lat, lon), abs=1e-5) and row.quantity == 150_000
     assert stats(page)["markers"] == before + 1
-    page.wait_for_function(f"window.exchangeMap.markerShown({row.id})")  # zoomed in until out of its cluster
+    wait_until(page, f"window.exchangeMap.markerShown({row.id})")  # zoomed in until out of its cluster
     page.wait_for_selector(f"#details[data-kind=listing][data-id='{row.id}']")
     assert "Browser Test Steelworks" in page.inner_text("#details")
     assert "UI-GYP-1" in page.inner_text(".flashes")
@@ -331,7 +347,7 @@ def test_a_manager_approves_a_link_and_the_kpis_change(page, live):
     row.locator("textarea").fill("meets the zone's rules")
     row.locator("button[data-action=approve]").click()
     page.wait_for_selector(f"#links-table tr[data-link-id='{link.id}'][data-decided=approved]")
-    page.wait_for_function(f"Number(document.querySelector('.kpi[data-kpi={kpi}]').dataset.value) > {before}")
+    wait_until(page, f"Number(document.querySelector('.kpi[data-kpi={kpi}]').dataset.value) > {before}")
     after = float(page.get_attribute(f".kpi[data-kpi={kpi}]", "data-value"))
     assert after == pytest.approx(before + link.quantity)
     co2_after = float(page.get_attribute(".kpi[data-kpi=co2_avoided_t]", "data-value"))
