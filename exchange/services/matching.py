@@ -229,9 +229,9 @@ def _store(run: MatchRun, listings: list[Any], result: MatchResult) -> None:
 
 
 def _insert_many(table: Any, rows: list[dict[str, Any]], chunk: int = 10_000) -> None:
-    """Insert many rows of one shape through the driver's ``executemany``, in chunks.
+    """Insert many rows of one shape: ``COPY`` on PostgreSQL, the driver's ``executemany`` otherwise.
 
-    About four times faster than a Core ``insert()`` with a list of dicts for
+    Several times faster than a Core ``insert()`` with a list of dicts for
     50,000 rows: SQLAlchemy's per-row parameter processing is skipped; only
     the columns whose type needs it are converted (dates on SQLite), and JSON
     values are serialised here with a cache for the repeated small ones
@@ -246,13 +246,19 @@ def _insert_many(table: Any, rows: list[dict[str, Any]], chunk: int = 10_000) ->
     for c in cols:
         typ = table.c[c].type
         convert.append(_json_text if isinstance(typ, JSON) else typ.dialect_impl(dialect).bind_processor(dialect))
-    if dialect.paramstyle == "qmark":
-        marks = ["?"] * len(cols)
-    else:
-        marks = ["%s::json" if isinstance(table.c[c].type, JSON) and dialect.name == "postgresql" else "%s"
-                 for c in cols]
-    sql = f"INSERT INTO {table.name} ({', '.join(cols)}) VALUES ({', '.join(marks)})"
     converted = [(i, f) for i, f in enumerate(convert) if f is not None]
+    if dialect.name == "postgresql":
+        # COPY: one stream instead of one statement per row (45,000 links: about 1 s instead of 7 s)
+        raw = conn.connection.driver_connection
+        with raw.cursor() as cur, cur.copy(f"COPY {table.name} ({', '.join(cols)}) FROM STDIN") as copy:
+            for r in rows:
+                values = [r[c] for c in cols]
+                for i, f in converted:
+                    values[i] = f(values[i])
+                copy.write_row(values)
+        return
+    marks = ["?" if dialect.paramstyle == "qmark" else "%s"] * len(cols)
+    sql = f"INSERT INTO {table.name} ({', '.join(cols)}) VALUES ({', '.join(marks)})"
     for start in range(0, len(rows), chunk):
         data = []
         for r in rows[start:start + chunk]:
