@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import logging
 import os
+import signal
 import socket
 import threading
 import time
@@ -219,7 +220,14 @@ def work(app: Flask, *, burst: bool = False, simple: bool = False, queue_name: s
     q = Queue(queue_name or app.config["RQ_QUEUE"], connection=conn)
     cls = SimpleWorker if simple else Worker
     worker = cls([q], connection=conn, work_horse_killed_handler=on_horse_killed)
-    return bool(worker.work(burst=burst, logging_level=app.config.get("LOG_LEVEL") or "INFO"))
+    # RQ installs its own SIGTERM/SIGINT handlers (warm shutdown); put the caller's back afterwards, or every
+    # process later forked from this one (the matcher's pool workers) ignores a plain SIGTERM
+    saved = {sig: signal.getsignal(sig) for sig in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        return bool(worker.work(burst=burst, logging_level=app.config.get("LOG_LEVEL") or "INFO"))
+    finally:
+        for sig, handler in saved.items():
+            signal.signal(sig, handler)
 
 
 # --------------------------------------------------------------------------- runs whose worker died

@@ -346,3 +346,14 @@ def test_the_worker_command_runs_queued_runs_in_a_forked_work_horse(rq_app, clie
         assert run.status == "done", (run.status, run.error, out.stdout[-2000:], out.stderr[-2000:])
         assert db.session.scalar(select(func.count()).select_from(Link).where(Link.match_run_id == run_id)) == 1
     assert db.session.scalar(select(func.count()).select_from(UnmatchedEntry)) == 2
+
+
+def test_running_a_worker_in_process_leaves_the_signal_handlers_as_they_were(rq_app):
+    """RQ installs warm-shutdown handlers; a process forked later (the matcher's pool) must still die on SIGTERM."""
+    import signal
+
+    from exchange.services.jobs import work
+
+    before = (signal.getsignal(signal.SIGTERM), signal.getsignal(signal.SIGINT))
+    work(rq_app, burst=True, simple=True)
+    assert (signal.getsignal(signal.SIGTERM), signal.getsignal(signal.SIGINT)) == before
