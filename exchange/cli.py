@@ -98,12 +98,14 @@ def register_cli(app: Flask) -> None:
 
         run, result = run_match(solver=solver, cap=None if cap is None else (cap or 0))
         st = result.stats
+        wall = st["materials_seconds"]
         click.echo(f"match run {run.id}: {len(result.links)} link(s), {len(result.unmatched)} listing(s) left "
-                   f"(partly) unmatched; candidates {st['candidates']}, "
-                   f"{st['candidate_seconds'] + st['solve_seconds']:.2f} s")
-        rest = st.get("match_seconds", 0) - st["candidate_seconds"] - st["solve_seconds"]
-        click.echo(f"seconds: load {st.get('load_seconds', 0):.2f}, candidates {st['candidate_seconds']:.2f}, "
-                   f"solve {st['solve_seconds']:.2f}, links {max(rest, 0):.2f}, store {st.get('store_seconds', 0):.2f}")
+                   f"(partly) unmatched; candidates {st['candidates']}, {st.get('match_seconds', wall):.2f} s")
+        rest = st.get("match_seconds", 0) - wall
+        click.echo(f"seconds: load {st.get('load_seconds', 0):.2f}, materials {wall:.2f} (candidates "
+                   f"{st['candidate_seconds']:.2f}, solve {st['solve_seconds']:.2f}, links {st['links_seconds']:.2f}, "
+                   f"summed over the materials' jobs on {st['processes']} process(es)), merge {max(rest, 0):.2f}, "
+                   f"store {st.get('store_seconds', 0):.2f}")
         _print_summary(result.summary)
         if json_path:
             with open(json_path, "w", encoding="utf-8") as fh:

@@ -248,13 +248,15 @@ class TemperatureRule(QualityRule):
         ]
 
     def fit(self, source: Quality, sink: Quality, distance_km: float, defaults: Defaults) -> Fit:
-        opts = self.options(np.array([float(source)]), np.array([float(sink)]), np.array([float(distance_km)]), defaults)
-        arrival = float(opts[0].detail["arrival_c"][0])
-        approach = defaults["heat_exchanger_approach_k"]
+        d = defaults
+        approach = d["heat_exchanger_approach_k"]
         need = float(sink)
-        if opts[0].feasible[0]:
+        # the direct test of options(), the same arithmetic on floats (a link's explanation asks this 10,000s of times)
+        arrival = float(source) - d["heat_pipe_temp_drop_c_per_km"] * float(distance_km) * d["detour_factor"]
+        if arrival - approach >= need:
             return Fit(True, margin=f"arrives at {arrival:.1f} C for a {need:g} C supply ({arrival - approach - need:.1f} K to spare)",
                        details={"arrival_c": arrival, "lift_k": 0.0})
+        opts = self.options(np.array([float(source)]), np.array([need]), np.array([float(distance_km)]), d)
         hp = opts[1]
         if hp.feasible[0]:
             lift, cop = float(hp.detail["lift_k"][0]), float(hp.detail["cop"][0])

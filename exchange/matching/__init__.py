@@ -22,10 +22,11 @@ link, and a reason for every listing left (partly) unmatched.
 
 from __future__ import annotations
 
+import json
 import math
-import time
 from collections import defaultdict
-from dataclasses import replace
+from dataclasses import dataclass, replace
+from functools import partial
 from collections.abc import Sequence
 from typing import Any
 
@@ -35,11 +36,11 @@ from exchange.domain.factors import Defaults
 from exchange.domain.listing import Listing, Role
 from exchange.domain.materials import CATALOGUE
 
-from .explain import link_text, unmatched_reason
+from .explain import Arc, link_text, unmatched_reason
 from .gaps import gaps
-from .network import Network, _nearest_per_key, build_network
+from .network import Floats, Network, _nearest_per_key
 from .result import MatchResult, ProposedLink, UnmatchedListing
-from .solve import solve
+from .solve import per_material
 
 __all__ = ["MatchResult", "ProposedLink", "UnmatchedListing", "match"]
 
@@ -70,87 +71,144 @@ def match(
         (source id, sink id) pairs of stored listings never to propose again.
     """
     defaults = defaults or Defaults()
-    t0 = time.perf_counter()
-    net = build_network(listings, defaults, cap=cap, exclude=exclude)
-    t1 = time.perf_counter()
-    flows = solve(net, solver)
-    t2 = time.perf_counter()
+    parts, timing = per_material(listings, defaults, partial(_material_result, defaults=defaults), cap=cap,
+                                 exclude=exclude, solver=solver)
+    links = sorted((l for p in parts for l in p.links), key=lambda l: (l.material, -l.net_benefit_rmb_per_yr))
+    unmatched = [u for _, u in sorted((x for p in parts for x in p.unmatched), key=lambda x: x[0])]
+    summary = {
+        "materials": {p.material: p.summary for p in parts if p.summary["listed_supply"] or p.summary["listed_demand"]},
+        "parks": {park: mats for park, mats in sorted(_merge_parks(parts).items())},
+        "links": len(links),
+        "net_benefit_rmb_per_yr": round(math.fsum(p.net_benefit for p in parts), 2),
+        "co2_avoided_t_per_yr": round(math.fsum(p.co2_avoided for p in parts), 3),
+        "listings": len(listings),
+        "listings_unmatched": sum(p.listings_unmatched for p in parts),
+        "park_rule": "a link counts in the park of its source and in the park of its sink",
+    }
+    found = gaps(unmatched, defaults)
+    summary["gaps"] = [g.as_dict() for g in found[:50]]
+    stats = {"listings": len(listings), "candidates": sum(p.candidates for p in parts), "flows": len(links),
+             "cascade_nodes": sum(p.cascade_nodes for p in parts),
+             "candidate_seconds": round(timing.candidates, 4), "solve_seconds": round(timing.solve, 4),
+             "links_seconds": round(timing.finish, 4), "materials_seconds": round(timing.wall, 4),
+             "processes": timing.processes, "solver": solver, "cap": cap}
+    return MatchResult(links, unmatched, summary, stats)
+
+
+@dataclass
+class _Part:
+    """What one material's job returns."""
+
+    material: str
+    links: list[ProposedLink]
+    unmatched: list[tuple[int, UnmatchedListing]]   # (listing index, entry)
+    summary: dict[str, Any]
+    parks: dict[str, dict[str, Any]]                # park -> totals of this material's links
+    net_benefit: float
+    co2_avoided: float
+    listings_unmatched: int
+    candidates: int
+    cascade_nodes: int
+
+
+def _merge_parks(parts: Sequence[_Part]) -> dict[str, dict[str, Any]]:
+    out: dict[str, dict[str, Any]] = defaultdict(dict)
+    for p in parts:
+        for park, totals in p.parks.items():
+            out[park][p.material] = totals
+    return {park: dict(sorted(mats.items())) for park, mats in out.items()}
+
+
+def _material_result(net: Network, flows: Floats, key: str, *, defaults: Defaults) -> _Part:
+    """Links, unmatched listings and totals of material ``key`` (all its listings, matched or not)."""
+    listings = net.listings
     c = net.candidates
     n = len(listings)
-
+    mine = [i for i, l in enumerate(listings) if l.material == key]
     allocated: dict[int, float] = defaultdict(float)
     partners_of: dict[int, list[tuple[int, float, float]]] = defaultdict(list)
     links: list[ProposedLink] = []
+    by_park: dict[str, list[ProposedLink]] = defaultdict(list)
     used = np.flatnonzero(flows > 0)
     ends = sorted({int(e) for e in np.r_[c.source[used], c.sink[used]]})
     ends = [e if e < n else net.cascade_sink[e][0] for e in ends]
     parks = _parks(listings, ends)
-    methods = {k: m.co2_method_text(defaults) for k, m in CATALOGUE.items()}
-    for x in used.tolist():
-        q = float(flows[x])
-        u, v = int(c.source[x]), int(c.sink[x])
-        delivered = q * float(c.frac[x])
+    methods = {key: CATALOGUE[key].co2_method_text(defaults)}
+    arcs = zip(*(getattr(c, name)[used].tolist() for name in Arc._fields))  # plain floats: numpy scalars are slow
+    for arc, q in zip(map(Arc._make, arcs), flows[used].tolist()):
+        u, v = arc.source, arc.sink
+        delivered = q * arc.frac
         allocated[u] += q
         allocated[v] += delivered
-        partners_of[u].append((v, q, float(c.net[x])))
-        partners_of[v].append((u, q, float(c.net[x])))
-        links.append(_link(net, x, q, delivered, defaults, parks, methods))
-    links.sort(key=lambda l: (l.material, -l.net_benefit_rmb_per_yr))
+        partners_of[u].append((v, q, arc.net))
+        partners_of[v].append((u, q, arc.net))
+        link = _link(net, arc, q, delivered, defaults, parks, methods)
+        links.append(link)
+        for park in {parks.get(u if u < n else net.cascade_sink[u][0]), parks.get(v)} - {None}:
+            by_park[str(park)].append(link)  # a link counts in the park of its source and in that of its sink
+    links.sort(key=lambda l: -l.net_benefit_rmb_per_yr)
 
     best: dict[int, int] = {}
     for side in (c.source, c.sink):
         for x in _nearest_per_key(side, -c.net).tolist():
             best.setdefault(int(side[x]), x)
-    present = {(l.material, l.role) for l in listings}
-    unmatched: list[UnmatchedListing] = []
+    roles = {listings[i].role for i in mine}
     unmatched_at: list[tuple[int, UnmatchedListing]] = []
-    for i, l in enumerate(listings):
+    for i in mine:
+        l = listings[i]
         got = allocated.get(i, 0.0)
         left = l.quantity - got
         if left <= max(1e-6 * l.quantity, 1e-3):
             continue
         other = Role.SINK if l.role is Role.SOURCE else Role.SOURCE
-        code, text = unmatched_reason(i, net, best, allocated, partners_of, (l.material, other) in present, defaults)
+        code, text = unmatched_reason(i, net, best, allocated, partners_of, other in roles, defaults)
         if got > 0:
             text = f"matched {got:,.0f} of {l.quantity:,.0f} {l.unit}; the rest: {text}"
-        unmatched.append(UnmatchedListing(l, code, text, got, left))
-        unmatched_at.append((i, unmatched[-1]))
+        unmatched_at.append((i, UnmatchedListing(l, code, text, got, left)))
     parks_all = _parks(listings, [i for i, _ in unmatched_at])
-    unmatched = [replace(u, listing=replace(u.listing, park=parks_all.get(i))) for i, u in unmatched_at]
+    unmatched_at = [(i, replace(u, listing=replace(u.listing, park=parks_all.get(i)))) for i, u in unmatched_at]
 
-    summary = _summary(listings, links, allocated)
-    found = gaps(unmatched, defaults)
-    summary["gaps"] = [g.as_dict() for g in found[:50]]
-    stats = {"listings": n, "candidates": len(c), "flows": len(links), "cascade_nodes": len(net.cascade_sink),
-             "candidate_seconds": round(t1 - t0, 4), "solve_seconds": round(t2 - t1, 4), "solver": solver, "cap": cap}
-    return MatchResult(links, unmatched, summary, stats)
+    mat = CATALOGUE[key]
+    supply = math.fsum(listings[i].quantity for i in mine if listings[i].role is Role.SOURCE)
+    demand = math.fsum(listings[i].quantity for i in mine if listings[i].role is Role.SINK)
+    primary = math.fsum(l.quantity for l in links if "cascade" not in l.requires)
+    summary = {"unit": mat.canonical_unit, "listed_supply": round(supply, 3), "listed_demand": round(demand, 3),
+               **_totals(links), "utilisation_of_supply": round(primary / supply, 4) if supply else None}
+    return _Part(
+        material=key, links=links, unmatched=unmatched_at, summary=summary,
+        parks={p: _totals(ls) for p, ls in by_park.items()},
+        net_benefit=math.fsum(l.net_benefit_rmb_per_yr for l in links),
+        co2_avoided=math.fsum(l.co2_avoided_t_per_yr for l in links),
+        listings_unmatched=sum(1 for i in mine if allocated.get(i, 0.0) <= 0),
+        candidates=len(c), cascade_nodes=len(net.cascade_sink),
+    )
 
 
-def _link(net: Network, x: int, q: float, delivered: float, defaults: Defaults, parks: dict[int, str | None],
+def _link(net: Network, arc: Arc, q: float, delivered: float, defaults: Defaults, parks: dict[int, str | None],
           methods: dict[str, str]) -> ProposedLink:
-    c = net.candidates
     L = net.listings
-    u, v = int(c.source[x]), int(c.sink[x])
+    u, v = arc.source, arc.sink
     sink = L[v]
     mat = CATALOGUE[sink.material]
-    requires = net.requires[int(c.option[x])]
+    requires = net.requires[arc.option]
     chain = ""
     src_i = net.cascade_sink[u][0] if u >= len(L) else u
+    d = arc.distance_km
+    source = L[src_i]
     if u >= len(L):
-        source = L[src_i]
         requires = ("cascade", *requires)
-        ret = source.return_temperature_c
-        chain = f"return heat of {source.ref} ({ret:g} C)"
-        margin = mat.quality.fit(ret, sink.quality, float(c.distance_km[x]), defaults).margin
+        offered = source.return_temperature_c
+        chain = f"return heat of {source.ref} ({offered:g} C)"
     else:
-        source = L[u]
-        margin = mat.quality.fit(source.quality, sink.quality, float(c.distance_km[x]), defaults).margin
-    d = float(c.distance_km[x])
+        offered = source.quality
+    fit = mat.quality.fit(offered, sink.quality, d, defaults)
+    margin = fit.margin
     details: dict[str, Any] = {
         "margin": margin,
-        "per_unit": {k: float(getattr(c, k)[x]) for k in ("value", "disposal", "transport", "upgrade", "net", "co2")},
-        "delivered_fraction": float(c.frac[x]),
-        "months": [m + 1 for m in range(12) if int(c.months[x]) >> m & 1],
+        "per_unit": {"value": arc.value, "disposal": arc.disposal, "transport": arc.transport, "upgrade": arc.upgrade,
+                     "net": arc.net, "co2": arc.co2},
+        "delivered_fraction": arc.frac,
+        "months": [m + 1 for m in range(12) if arc.months >> m & 1],
         "co2_method": methods[mat.key],
         "source_park": parks.get(src_i),
         "sink_park": parks.get(v),
@@ -158,20 +216,20 @@ def _link(net: Network, x: int, q: float, delivered: float, defaults: Defaults, 
     if chain:
         details["chain"] = chain
     if "heat_pump" in requires:
-        fit = mat.quality.fit(source.return_temperature_c if chain else source.quality, sink.quality, d, defaults)
         details["heat_pump"] = {"lift_k": round(fit.details.get("lift_k", 0.0), 2), "cop": round(fit.details.get("cop", 0.0), 3)}
     if hasattr(mat.transport, "capex"):
-        capex = mat.transport.capex(d, float(c.design_quantity[x]), defaults)
-        yearly_gain = (float(c.net[x]) + float(c.transport[x])) * q  # before the pipe's own annual cost
+        capex = mat.transport.capex(d, arc.design_quantity, defaults)
+        yearly_gain = (arc.net + arc.transport) * q  # before the pipe's own annual cost
         details["pipeline_capex_rmb"] = round(capex, 0)
         details["simple_payback_yr"] = round(capex / yearly_gain, 2) if yearly_gain > 0 else None
     return ProposedLink(
         source=source, sink=sink, material=sink.material, quantity=q, delivered=delivered, unit=sink.unit,
         distance_km=d, route_km=d * defaults["detour_factor"], transport=mat.transport.key, requires=requires,
-        transport_cost_rmb_per_yr=float(c.transport[x]) * q, upgrade_cost_rmb_per_yr=float(c.upgrade[x]) * delivered,
-        value_rmb_per_yr=float(c.value[x]) * delivered, net_benefit_rmb_per_yr=float(c.net[x]) * q,
-        co2_avoided_t_per_yr=float(c.co2[x]) * q,
-        explanation=link_text(net, x, source, sink, q, margin, chain, defaults, methods[mat.key]), details=details,
+        transport_cost_rmb_per_yr=arc.transport * q, upgrade_cost_rmb_per_yr=arc.upgrade * delivered,
+        value_rmb_per_yr=arc.value * delivered, net_benefit_rmb_per_yr=arc.net * q,
+        co2_avoided_t_per_yr=arc.co2 * q,
+        explanation=link_text(arc, requires, source, sink, q, margin, chain, defaults, methods[mat.key]),
+        details_json=json.dumps(details),
     )
 
 
@@ -196,34 +254,4 @@ def _totals(links: Sequence[ProposedLink]) -> dict[str, Any]:
         "upgrade_cost_rmb_per_yr": round(math.fsum(l.upgrade_cost_rmb_per_yr for l in links), 2),
         "net_benefit_rmb_per_yr": round(math.fsum(l.net_benefit_rmb_per_yr for l in links), 2),
         "co2_avoided_t_per_yr": round(math.fsum(l.co2_avoided_t_per_yr for l in links), 3),
-    }
-
-
-def _summary(listings: Sequence[Listing], links: Sequence[ProposedLink], allocated: dict[int, float]) -> dict[str, Any]:
-    per: dict[str, dict[str, Any]] = {}
-    for key, mat in CATALOGUE.items():
-        supply = math.fsum(l.quantity for l in listings if l.material == key and l.role is Role.SOURCE)
-        demand = math.fsum(l.quantity for l in listings if l.material == key and l.role is Role.SINK)
-        if not supply and not demand:
-            continue
-        mine = [l for l in links if l.material == key]
-        primary = math.fsum(l.quantity for l in mine if "cascade" not in l.requires)
-        per[key] = {"unit": mat.canonical_unit, "listed_supply": round(supply, 3), "listed_demand": round(demand, 3),
-                    **_totals(mine), "utilisation_of_supply": round(primary / supply, 4) if supply else None}
-    parks: dict[str, dict[str, Any]] = {}
-    by_park: dict[str, dict[str, list[ProposedLink]]] = defaultdict(lambda: defaultdict(list))
-    for l in links:
-        for p in {l.details.get("source_park"), l.details.get("sink_park")} - {None}:
-            by_park[str(p)][l.material].append(l)
-    for p, mats in sorted(by_park.items()):
-        parks[p] = {m: _totals(ls) for m, ls in sorted(mats.items())}
-    return {
-        "materials": per,
-        "parks": parks,
-        "links": len(links),
-        "net_benefit_rmb_per_yr": round(math.fsum(l.net_benefit_rmb_per_yr for l in links), 2),
-        "co2_avoided_t_per_yr": round(math.fsum(l.co2_avoided_t_per_yr for l in links), 3),
-        "listings": len(listings),
-        "listings_unmatched": sum(1 for i, l in enumerate(listings) if allocated.get(i, 0.0) <= 0),
-        "park_rule": "a link counts in the park of its source and in the park of its sink",
     }

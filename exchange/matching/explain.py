@@ -7,6 +7,8 @@ language.
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 from exchange.domain.factors import Defaults
 from exchange.domain.listing import Listing, Role
 from exchange.domain.materials import CATALOGUE
@@ -23,30 +25,47 @@ def months_text(mask: int) -> str:
     return ",".join(str(m + 1) for m in range(12) if mask >> m & 1)
 
 
-def link_text(net: Network, x: int, source: Listing, sink: Listing, quantity: float, margin: str,
+class Arc(NamedTuple):
+    """One candidate's figures as plain Python numbers (see :class:`~exchange.matching.network.Candidates`)."""
+
+    source: int
+    sink: int
+    option: int
+    frac: float
+    value: float
+    disposal: float
+    transport: float
+    upgrade: float
+    net: float
+    co2: float
+    months: int
+    distance_km: float
+    design_quantity: float
+
+
+def link_text(arc: Arc, requires: tuple[str, ...], source: Listing, sink: Listing, quantity: float, margin: str,
               chain: str, defaults: Defaults, co2_method: str) -> str:
     """One paragraph: distance, quality margin, upgrade, cost, benefit and CO2 of a link."""
-    c = net.candidates
     mat = CATALOGUE[sink.material]
     unit = sink.unit.split("/")[0]
-    requires = net.requires[int(c.option[x])]
-    frac = float(c.frac[x])
-    d = float(c.distance_km[x])
+    requires = tuple(r for r in requires if r != "cascade")
+    frac = arc.frac
+    d = arc.distance_km
     parts = [
         f"{chain or source.ref} ({source.organisation}) -> {sink.ref} ({sink.organisation}): {mat.label_en}, "
         f"{_num(quantity)} {sink.unit}" + (f" taken, {_num(quantity * frac)} delivered." if frac != 1 else "."),
         f"Quality: {margin}." if margin else "",
-        (f"Upgrade: {', '.join(requires)}, {_num(float(c.upgrade[x]))} RMB/{unit} delivered, "
+        (f"Upgrade: {', '.join(requires)}, {_num(arc.upgrade)} RMB/{unit} delivered, "
          f"{frac:.0%} of what is taken is delivered.") if requires else "",
         f"Distance {d:.1f} km geodesic, {d * defaults['detour_factor']:.1f} km route at detour "
-        f"{defaults['detour_factor']:g}; {mat.transport.label_en} {_num(float(c.transport[x]))} RMB/{unit}.",
-        f"Value to the sink {_num(float(c.value[x]))} RMB/{unit}"
-        + (f" + disposal avoided {_num(float(c.disposal[x]))}" if c.disposal[x] else "")
-        + f"; net {_num(float(c.net[x]))} RMB/{unit} taken, {_num(float(c.net[x]) * quantity)} RMB/yr.",
-        f"CO2 avoided {_num(float(c.co2[x]) * quantity)} t/yr ({co2_method}).",
+        f"{defaults['detour_factor']:g}; {mat.transport.label_en} {_num(arc.transport)} RMB/{unit}.",
+        f"Value to the sink {_num(arc.value)} RMB/{unit}"
+        + (f" + disposal avoided {_num(arc.disposal)}" if arc.disposal else "")
+        + f"; net {_num(arc.net)} RMB/{unit} taken, {_num(arc.net * quantity)} RMB/yr.",
+        f"CO2 avoided {_num(arc.co2 * quantity)} t/yr ({co2_method}).",
     ]
-    if c.months[x] != (1 << 12) - 1:
-        parts.append(f"Months in common: {months_text(int(c.months[x]))}.")
+    if arc.months != (1 << 12) - 1:
+        parts.append(f"Months in common: {months_text(arc.months)}.")
     return " ".join(p for p in parts if p)
 
 

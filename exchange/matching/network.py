@@ -31,7 +31,7 @@ floor, per unit of heat it brought at the supply temperature).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -152,8 +152,9 @@ def _requires_index(table: list[tuple[str, ...]], req: tuple[str, ...]) -> int:
 
 
 def build_network(listings: Sequence[Listing], defaults: Defaults, *, cap: int | None = None,
-                  exclude: frozenset[tuple[int, int]] = frozenset()) -> Network:
-    """Screen all pairs of every material; see the module docstring.
+                  exclude: frozenset[tuple[int, int]] = frozenset(),
+                  materials: Collection[str] | None = None) -> Network:
+    """Screen all pairs of every material (or of ``materials`` only); see the module docstring.
 
     ``exclude`` holds (source id, sink id) pairs of stored listings that must not
     be proposed again (a link one side declined or the park rejected).
@@ -161,6 +162,8 @@ def build_network(listings: Sequence[Listing], defaults: Defaults, *, cap: int |
     net = Network(listings, Candidates.concat([]), [()])
     parts: list[Candidates] = []
     for key, mat in CATALOGUE.items():
+        if materials is not None and key not in materials:
+            continue
         src = np.array([i for i, l in enumerate(listings) if l.material == key and l.role is Role.SOURCE], dtype=np.int64)
         snk = np.array([i for i, l in enumerate(listings) if l.material == key and l.role is Role.SINK], dtype=np.int64)
         for i in src:
@@ -182,16 +185,48 @@ def build_network(listings: Sequence[Listing], defaults: Defaults, *, cap: int |
     return net
 
 
+def merge_networks(listings: Sequence[Listing], parts: Sequence[Network]) -> Network:
+    """One network from networks built over disjoint sets of materials (in the order given)."""
+    requires: list[tuple[str, ...]] = [()]
+    cands = []
+    net = Network(listings, Candidates.concat([]), requires)
+    for p in parts:
+        remap = np.array([_requires_index(requires, r) for r in p.requires], dtype=np.int64)
+        c = p.candidates
+        if len(c):
+            c.option = remap[c.option]
+        cands.append(c)
+        for mine, theirs in ((net.cascade_sink, p.cascade_sink), (net.nearest_failure, p.nearest_failure),
+                             (net.nearest_partner, p.nearest_partner), (net.reach_km, p.reach_km),
+                             (net.partners_seen, p.partners_seen)):
+            mine.update(theirs)  # type: ignore[attr-defined]
+    net.candidates = Candidates.concat(cands)
+    return net
+
+
 def _nearest_pairs(src_pts: SphereIndex, snk_pts: SphereIndex, s_lat: Floats, s_lon: Floats, k_lat: Floats,
-                   k_lon: Floats, reach: Floats, k: int | None) -> tuple[Ints, Ints]:
-    """Pairs (source pos, sink pos): each source's sinks within its reach (its ``k`` nearest when
-    capped), and, when capped, each sink's ``k`` nearest sources within the largest reach."""
-    a, b, _ = pairs_within(snk_pts, s_lat, s_lon, reach, k)
+                   k_lon: Floats, reach: Floats, k: int | None) -> tuple[Ints, Ints, Floats]:
+    """Pairs (source pos, sink pos, WGS84 km): each source's sinks within its reach (its ``k`` nearest
+    when capped), and, when capped, each sink's ``k`` nearest sources within the largest reach.
+
+    Both screens are spherical; the geodesic is computed once per distinct pair.
+    """
+    a, b, _ = pairs_within(snk_pts, s_lat, s_lon, reach, k, exact=False)
+    radius = reach[a]
     if k is not None:
-        b2, a2, _ = pairs_within(src_pts, k_lat, k_lon, float(reach.max()), k)
+        b2, a2, _ = pairs_within(src_pts, k_lat, k_lon, float(reach.max()), k, exact=False)
         a, b = np.r_[a, a2], np.r_[b, b2]
-    code = np.unique(a.astype(np.int64) * (len(k_lat) + 1) + b)
-    return code // (len(k_lat) + 1), code % (len(k_lat) + 1)
+        radius = np.r_[radius, np.full(len(a2), float(reach.max()))]
+    width = len(k_lat) + 1
+    code = a.astype(np.int64) * width + b
+    order = np.lexsort((-radius, code))  # per pair, the screen with the larger radius first
+    code, radius = code[order], radius[order]
+    first = np.r_[True, code[1:] != code[:-1]] if len(code) else np.empty(0, dtype=bool)
+    code, radius = code[first], radius[first]
+    a, b = code // width, code % width
+    d = geodesic_km_many(s_lat[a], s_lon[a], k_lat[b], k_lon[b]) if len(a) else np.empty(0)
+    keep = d <= radius
+    return a[keep], b[keep], d[keep]
 
 
 def _screen(net: Network, mat: Material, src: Ints, reach: Floats, snk: Ints, defaults: Defaults, cap: int | None,
@@ -231,13 +266,12 @@ def _screen(net: Network, mat: Material, src: Ints, reach: Floats, snk: Ints, de
         for j, i, km in zip(snk.tolist(), src[ids].tolist(), kms.tolist()):
             net.nearest_partner.setdefault(j, (i, km))
     k = None if cap is None else 2 * cap + 8
-    a, b = _nearest_pairs(src_index, snk_index, s_lat, s_lon, k_lat, k_lon, reach, k)
+    a, b, d = _nearest_pairs(src_index, snk_index, s_lat, s_lon, k_lat, k_lon, reach, k)
     if cascade:  # return heat never goes back to the sink it came from
         keep = s_nodes[a] != snk[b] + len(L)
         keep &= np.array([net.cascade_sink[int(s_nodes[x])][0] != int(snk[y]) for x, y in zip(a, b)], dtype=bool) \
             if len(a) else keep
-        a, b = a[keep], b[keep]
-    d = geodesic_km_many(s_lat[a], s_lon[a], k_lat[b], k_lon[b]) if len(a) else np.empty(0)
+        a, b, d = a[keep], b[keep], d[keep]
     code = np.zeros(len(a), dtype=np.int8)  # index into _CODES; 0 = usable
     code[(d > reach[a]) | (d > k_max[b])] = 1
     overlap = s_m[a] & k_m[b]

@@ -7,7 +7,9 @@ year; CO2 in tonnes per year. ``quantity`` on a link is what the source gives;
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 from exchange.domain.listing import Listing
@@ -31,7 +33,15 @@ class ProposedLink:
     net_benefit_rmb_per_yr: float
     co2_avoided_t_per_yr: float
     explanation: str
-    details: dict[str, Any] = field(default_factory=dict)
+    #: the figures behind the explanation (margin, per-unit economics, months, parks, CO2 method, heat pump,
+    #: pipeline payback), as JSON text: made once where the link is made (in its material's job, in
+    #: parallel), sent from there and stored as it is; :attr:`details` reads it
+    details_json: str = "{}"
+
+    @cached_property
+    def details(self) -> dict[str, Any]:
+        """:attr:`details_json`, read."""
+        return json.loads(self.details_json)  # type: ignore[no-any-return]
 
     @property
     def cost_rmb_per_yr(self) -> float:
