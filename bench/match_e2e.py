@@ -97,8 +97,8 @@ def build_database(url: str, n: int) -> float:
 
 
 _SPLIT = re.compile(r"seconds: load ([\d.]+), materials ([\d.]+) \(candidates ([\d.]+), solve ([\d.]+), links "
-                    r"([\d.]+), summed over the materials' jobs on (\d+) process\(es\)\), merge ([\d.]+), "
-                    r"store ([\d.]+)")
+                    r"([\d.]+), summed over the materials' jobs on (\d+) process\(es\); links stored meanwhile "
+                    r"([\d.]+)\), merge ([\d.]+), store ([\d.]+)")
 
 
 def time_match(url: str) -> dict[str, float]:
@@ -113,10 +113,10 @@ def time_match(url: str) -> dict[str, float]:
     if not m:
         raise SystemExit(f"no timing line in the output:\n{out.stdout}")
     links = re.search(r"match run \d+: (\d+) link", out.stdout)
-    load, jobs, cand, solve, post, procs, merge, store = map(float, m.groups())
+    load, jobs, cand, solve, post, procs, meanwhile, merge, store = map(float, m.groups())
     return {"wall": wall, "load": load, "materials": jobs, "merge": merge, "store": store,
             "start": wall - load - jobs - merge - store, "candidates": cand, "solve": solve, "post": post,
-            "processes": procs, "links": float(links.group(1)) if links else 0.0}
+            "stored": meanwhile, "processes": procs, "links": float(links.group(1)) if links else 0.0}
 
 
 def main() -> None:
@@ -134,7 +134,7 @@ def main() -> None:
         print(f"machine: {machine()}; load average {os.getloadavg()[0]:.2f}")
         built = build_database(url, args.n)
         print(f"built {shown} with {args.n:,} listings in {built:.1f} s")
-        cols = ("wall", "start", "load", "materials", "merge", "store", "candidates", "solve", "post")
+        cols = ("wall", "start", "load", "materials", "merge", "store", "candidates", "solve", "post", "stored")
         print(f"{'run':>3} " + " ".join(f"{c:>10}" for c in cols) + f" {'links':>8}")
         runs = []
         for i in range(args.repeat):
@@ -148,8 +148,10 @@ def main() -> None:
               "select; materials = the matcher's jobs, one per material (candidates, solve, links with their "
               f"explanations and the reasons for what is left), on {med['processes']:.0f} process(es), wall time; "
               "merge = the matcher's merge of the jobs, totals and gap analysis; store = supersede + bulk inserts "
-              "+ commit. candidates, solve, post = the seconds of each stage summed over the jobs (CPU time in "
-              "the jobs, not part of the wall sum)")
+              "+ commit of what was not stored meanwhile. candidates, solve, post = the seconds of each stage "
+              "summed over the jobs (CPU time in the jobs); stored = the links of finished materials inserted "
+              "while the other jobs went on (in this process, within materials); none of these four is part of "
+              "the wall sum")
 
 
 if __name__ == "__main__":

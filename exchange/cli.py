@@ -104,7 +104,8 @@ def register_cli(app: Flask) -> None:
         rest = st.get("match_seconds", 0) - wall
         click.echo(f"seconds: load {st.get('load_seconds', 0):.2f}, materials {wall:.2f} (candidates "
                    f"{st['candidate_seconds']:.2f}, solve {st['solve_seconds']:.2f}, links {st['links_seconds']:.2f}, "
-                   f"summed over the materials' jobs on {st['processes']} process(es)), merge {max(rest, 0):.2f}, "
+                   f"summed over the materials' jobs on {st['processes']} process(es); links stored meanwhile "
+                   f"{st.get('stored_while_matching_seconds', 0):.2f}), merge {max(rest, 0):.2f}, "
                    f"store {st.get('store_seconds', 0):.2f}")
         _print_summary(result.summary)
         if json_path:

@@ -320,8 +320,8 @@ class MatchRunSchema(ma.Schema):
 
     id = fields.Integer()
     status = fields.String(metadata={"description": "queued, running, done or failed"})
-    stage = fields.String(metadata={"description": "queued, loading, matching (or candidates, solving), storing, "
-                                                   "done or failed"})
+    stage = fields.String(metadata={"description": "queued, loading, matching (each material's links are stored "
+                                                   "as it is done, committed with the run), done or failed"})
     progress = fields.Float(metadata={"description": "fraction of the run done, 0 to 1"})
     solver = fields.String()
     park = fields.String(allow_none=True)

@@ -27,7 +27,7 @@ import math
 from collections import defaultdict
 from dataclasses import dataclass, replace
 from functools import partial
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
@@ -52,6 +52,7 @@ def match(
     solver: str = "ortools",
     cap: int | None = None,
     exclude: frozenset[tuple[int, int]] = frozenset(),
+    on_links: Callable[[list[ProposedLink]], None] | None = None,
 ) -> MatchResult:
     """Propose the links that maximise the region's net benefit.
 
@@ -69,10 +70,16 @@ def match(
         ``None`` keeps all.
     exclude : frozenset of (int, int)
         (source id, sink id) pairs of stored listings never to propose again.
+    on_links : callable, optional
+        Called in this process with each material's links (best first) as
+        soon as that material is done, while the others are still being
+        matched, so that a caller can store them meanwhile; the result holds
+        them all as well.
     """
     defaults = defaults or Defaults()
     parts, timing = per_material(listings, defaults, partial(_material_result, defaults=defaults), cap=cap,
-                                 exclude=exclude, solver=solver)
+                                 exclude=exclude, solver=solver,
+                                 on_done=None if on_links is None else lambda part: on_links(part.links))
     links = sorted((l for p in parts for l in p.links), key=lambda l: (l.material, -l.net_benefit_rmb_per_yr))
     unmatched = [u for _, u in sorted((x for p in parts for x in p.unmatched), key=lambda x: x[0])]
     summary = {

@@ -100,14 +100,16 @@ class _Unpickler(pickle.Unpickler):
 
 def per_material(listings: Sequence[Listing], defaults: Defaults, finish: Finish, *, cap: int | None = None,
                  exclude: frozenset[tuple[int, int]] = frozenset(), solver: str = "ortools",
-                 workers: int | None = None) -> tuple[list[Any], Timing]:
+                 workers: int | None = None, on_done: Callable[[Any], None] | None = None) -> tuple[list[Any], Timing]:
     """One job per material present: build its candidates, solve them, then ``finish(net, flows, material)``.
 
     Each material is an independent problem, so on a large input (at least
     :data:`PARALLEL_FROM_LISTINGS`) the jobs run in forked processes, the
     longest first (one core screens fly ash while the other solves hydrogen),
     and what ``finish`` returns comes back pickled, the caller's listings as
-    references. Returns ``finish``'s results in catalogue order of materials.
+    references. Returns ``finish``'s results in catalogue order of materials;
+    ``on_done`` is called in this process with each as soon as it is there
+    (in the order the jobs end), while the other jobs go on.
     """
     global _JOB
     t0 = time.perf_counter()
@@ -124,11 +126,18 @@ def per_material(listings: Sequence[Listing], defaults: Defaults, finish: Finish
                 got = {}
                 for key, sent in pool.imap_unordered(_material_job, jobs, chunksize=1):
                     got[key] = _Unpickler(io.BytesIO(sent), listings).load()  # while the other jobs go on
+                    if on_done is not None:
+                        on_done(got[key][0])
         finally:
             _JOB = None
         done = [got[k] for k in jobs]
     else:
-        done = [_material_part(listings, defaults, cap, exclude, solver, finish, k) for k in jobs]
+        jobs = keys
+        done = []
+        for k in jobs:
+            done.append(_material_part(listings, defaults, cap, exclude, solver, finish, k))
+            if on_done is not None:
+                on_done(done[-1][0])
     by_key = dict(zip(jobs, done))
     parts = [by_key[k] for k in keys]
     timing = Timing(*(sum(p[1][n] for p in parts) for n in range(3)), time.perf_counter() - t0,

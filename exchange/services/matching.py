@@ -170,12 +170,14 @@ def execute_run(run_id: int, *, job: str | None = None) -> tuple[MatchRun, Match
                 kwargs["progress"] = lambda stage, fraction: _set_stage(run_id, stage, fraction)
             settings = run.settings or {}
             t_match = time.perf_counter()
+            # each material's links go into the run's transaction as soon as the matcher has them, while it
+            # goes on with the other materials; nothing is committed before the whole run is stored
+            writer = _LinkWriter(run)
             result = match(listings, Defaults(settings.get("overrides") or None), solver=run.solver,
-                           cap=settings.get("cap"), **kwargs)
+                           cap=settings.get("cap"), on_links=writer.add, **kwargs)
             t_match = time.perf_counter() - t_match
-            _set_stage(run_id, "storing")
             t1 = time.perf_counter()
-            _store(run, listings, result)
+            _store(run, listings, result, writer)
             t_store = time.perf_counter() - t1
         except Exception as exc:
             db.session.rollback()
@@ -188,6 +190,7 @@ def execute_run(run_id: int, *, job: str | None = None) -> tuple[MatchRun, Match
     result.stats["load_seconds"] = round(t_load, 4)
     result.stats["match_seconds"] = round(t_match, 4)
     result.stats["store_seconds"] = round(t_store, 4)
+    result.stats["stored_while_matching_seconds"] = round(writer.seconds, 4)
     db.session.execute(update(MatchRun).where(MatchRun.id == run_id).values(stats=result.stats)
                        .execution_options(synchronize_session=False))
     db.session.commit()
@@ -216,31 +219,62 @@ def _gc_paused() -> Iterator[None]:
             gc.enable()
 
 
-def _store(run: MatchRun, listings: list[Any], result: MatchResult) -> None:
-    """Supersede the open links the run re-plans and insert its links and unmatched entries: one transaction."""
+#: the columns a run writes of each link
+_LINK_COLUMNS = ("status", "source_interest_at", "sink_interest_at", "match_run_id", "source_id", "sink_id", "material",
+                 "quantity", "delivered", "unit", "distance_km", "route_km", "transport", "requires",
+                 "transport_cost_rmb_per_yr", "upgrade_cost_rmb_per_yr", "value_rmb_per_yr", "net_benefit_rmb_per_yr",
+                 "co2_avoided_t_per_yr", "explanation", "details", "created_at", "version", "approvals")
+
+
+class _LinkWriter:
+    """Inserts a run's links as the matcher hands them over, in the session's (uncommitted) transaction.
+
+    The first batch first supersedes the open links the run re-plans (see
+    :func:`_supersede`), keeping the interest shown on them.
+    """
+
+    def __init__(self, run: MatchRun) -> None:
+        self.run = run
+        self.earlier: dict[tuple[int, int], tuple[str, Any, Any]] | None = None
+        self.now = utcnow()
+        self.requires_json: dict[tuple[str, ...], str] = {}
+        self.seconds = 0.0
+
+    def supersede(self) -> None:
+        if self.earlier is None:
+            self.earlier = _supersede(self.run.park)
+
+    def add(self, links: Sequence[Any]) -> None:
+        t0 = time.perf_counter()
+        self.supersede()
+        assert self.earlier is not None
+        fresh = ("proposed", None, None)
+        rows = []
+        for pl in links:
+            req = self.requires_json.get(pl.requires)
+            if req is None:
+                req = self.requires_json[pl.requires] = json.dumps(list(pl.requires))
+            rows.append((
+                *self.earlier.get((pl.source.id, pl.sink.id), fresh), self.run.id, pl.source.id, pl.sink.id,
+                pl.material, pl.quantity, pl.delivered, pl.unit, pl.distance_km, pl.route_km, pl.transport, req,
+                pl.transport_cost_rmb_per_yr, pl.upgrade_cost_rmb_per_yr, pl.value_rmb_per_yr,
+                pl.net_benefit_rmb_per_yr, pl.co2_avoided_t_per_yr, pl.explanation, pl.details_json, self.now, 1,
+                "{}"))
+        _insert_many(Link.__table__, _LINK_COLUMNS, rows)
+        self.seconds += time.perf_counter() - t0
+
+
+def _store(run: MatchRun, listings: list[Any], result: MatchResult, writer: _LinkWriter | None = None) -> None:
+    """Insert the run's unmatched entries (and its links, unless ``writer`` has), record the run: one transaction.
+
+    Also supersedes the open links the run re-plans, if ``writer`` has not.
+    """
     from . import audit
 
-    earlier = _supersede(run.park)
-    now = utcnow()
-    cols = ("status", "source_interest_at", "sink_interest_at", "match_run_id", "source_id", "sink_id", "material",
-            "quantity", "delivered", "unit", "distance_km", "route_km", "transport", "requires",
-            "transport_cost_rmb_per_yr", "upgrade_cost_rmb_per_yr", "value_rmb_per_yr", "net_benefit_rmb_per_yr",
-            "co2_avoided_t_per_yr", "explanation", "details", "created_at", "version", "approvals")
-    fresh = ("proposed", None, None)
-    requires_json: dict[tuple[str, ...], str] = {}
-    dumps = json.dumps
-    rows = []
-    for pl in result.links:
-        carried = earlier.get((pl.source.id, pl.sink.id), fresh)
-        req = requires_json.get(pl.requires)
-        if req is None:
-            req = requires_json[pl.requires] = dumps(list(pl.requires))
-        rows.append((
-            *carried, run.id, pl.source.id, pl.sink.id, pl.material, pl.quantity, pl.delivered, pl.unit,
-            pl.distance_km, pl.route_km, pl.transport, req, pl.transport_cost_rmb_per_yr,
-            pl.upgrade_cost_rmb_per_yr, pl.value_rmb_per_yr, pl.net_benefit_rmb_per_yr, pl.co2_avoided_t_per_yr,
-            pl.explanation, pl.details_json, now, 1, "{}"))
-    _insert_many(Link.__table__, cols, rows)
+    if writer is None:
+        writer = _LinkWriter(run)
+        writer.add(result.links)
+    writer.supersede()
     _insert_many(UnmatchedEntry.__table__, ("match_run_id", "listing_id", "code", "reason", "matched", "remaining"),
                  [(run.id, u.listing.id, u.code, u.reason, u.matched, u.remaining) for u in result.unmatched])
     user = db.session.get(User, run.started_by_id) if run.started_by_id else None

@@ -193,3 +193,46 @@ def test_an_import_by_a_member_is_all_theirs(people):
     assert import_file("b.csv", theirs, people["admin"]).created == 1
     owners = {r.ref: r.organisation.name for r in db.session.scalars(select(Listing))}
     assert owners == {"A1": "Ash Plant", "A2": "Ash Plant", "B1": "Cement Works"}
+
+
+def test_a_run_that_fails_after_storing_some_materials_leaves_the_database_as_it_was(people, monkeypatch):
+    """Each material's links go in as soon as it is matched; a later failure rolls all of them back."""
+    import exchange.matching as matching_pkg
+    from exchange.persistence.models import MatchRun, UnmatchedEntry
+
+    lid = _one_link(people)  # a fly ash link, proposed
+    create_listing(body(ref="G", material="fgd_gypsum", grade=None, purity_pct=95), people["seller"])
+    create_listing(body(ref="GK", role="sink", material="fgd_gypsum", grade=None, purity_pct=90,
+                        lat=QILU["lat"] + 0.02), people["buyer"])
+    before = [(l.id, l.status, l.match_run_id) for l in db.session.scalars(select(Link).order_by(Link.id))]
+    unmatched_before = db.session.scalar(select(db.func.count()).select_from(UnmatchedEntry))
+    real = matching_pkg._material_result
+    stored = []
+
+    def second_material_fails(net, flows, key, *, defaults):  # type: ignore[no-untyped-def]
+        if stored:
+            raise RuntimeError("disk full")
+        part = real(net, flows, key, defaults=defaults)
+        stored.append(key)
+        return part
+
+    import exchange.services.matching as service
+
+    inserted = []
+    real_add = service._LinkWriter.add
+
+    def add(self, links):  # type: ignore[no-untyped-def]
+        real_add(self, links)
+        mine = select(db.func.count()).select_from(Link).where(Link.match_run_id == self.run.id)
+        inserted.append(db.session.scalar(mine))
+
+    monkeypatch.setattr(matching_pkg, "_material_result", second_material_fails)
+    monkeypatch.setattr(service._LinkWriter, "add", add)
+    with pytest.raises(RuntimeError, match="disk full"):
+        run_match()
+    assert stored == ["fly_ash"] and inserted == [1]  # in the run's transaction before the failure
+    db.session.expire_all()
+    assert [(l.id, l.status, l.match_run_id) for l in db.session.scalars(select(Link).order_by(Link.id))] == before
+    assert db.session.get(Link, lid).status == "proposed"
+    assert db.session.scalar(select(db.func.count()).select_from(UnmatchedEntry)) == unmatched_before
+    assert db.session.scalars(select(MatchRun).order_by(MatchRun.id.desc())).first().status == "failed"
