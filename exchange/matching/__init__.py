@@ -44,6 +44,9 @@ from .solve import per_material
 
 __all__ = ["MatchResult", "ProposedLink", "UnmatchedListing", "match"]
 
+#: gaps kept per park in a run's summary (``gaps_by_park``), best first; ``gaps`` holds the region's best 50
+GAPS_PER_PARK = 10
+
 
 def match(
     listings: Sequence[Listing],
@@ -94,6 +97,11 @@ def match(
     }
     found = gaps(unmatched, defaults)
     summary["gaps"] = [g.as_dict() for g in found[:50]]
+    by_park: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for g in found:  # ranked already: each park's best
+        if g.park is not None and len(by_park[g.park]) < GAPS_PER_PARK:
+            by_park[g.park].append(g.as_dict())
+    summary["gaps_by_park"] = dict(sorted(by_park.items()))
     stats = {"listings": len(listings), "candidates": sum(p.candidates for p in parts), "flows": len(links),
              "cascade_nodes": sum(p.cascade_nodes for p in parts),
              "candidate_seconds": round(timing.candidates, 4), "solve_seconds": round(timing.solve, 4),

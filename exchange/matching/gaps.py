@@ -49,31 +49,40 @@ class Gap:
     benefit_rmb_per_yr: float
     co2_t_per_yr: float
     refs: tuple[str, ...]
+    #: the requirement as data, for a page in another language: ``at_most`` (the newcomer may ask for
+    #: at most ``level``), ``at_least`` (must offer at least), ``heat_pump`` (about ``level`` C, lifted)
+    bound: str = ""
+    level: Any = None
 
     def as_dict(self) -> dict[str, Any]:
         return {"attract": self.attract, "material": self.material, "park": self.park,
-                "requirement": self.requirement, "quantity": round(self.quantity, 3), "unit": self.unit,
+                "requirement": self.requirement, "bound": self.bound, "level": self.level,
+                "attribute": CATALOGUE[self.material].quality.attribute,
+                "quantity": round(self.quantity, 3), "unit": self.unit,
                 "lat": round(self.lat, 5), "lon": round(self.lon, 5), "kinds": list(self.kinds),
                 "benefit_rmb_per_yr": round(self.benefit_rmb_per_yr, 2), "co2_t_per_yr": round(self.co2_t_per_yr, 3),
                 "listings": list(self.refs)}
 
 
-def _class(material: str, quality: Any, role: Role) -> tuple[str, Any]:
-    """(requirement text, sink-side quality value) for a quality value."""
+def _class(material: str, quality: Any, role: Role) -> tuple[str, Any, str, Any]:
+    """(requirement text, sink-side quality value, bound, level) for a quality value."""
     if material == "fly_ash":
-        return (f"grade {quality} or lower", str(quality)) if role is Role.SOURCE else (f"grade {quality} or better", str(quality))
+        g = str(quality)
+        return (f"grade {g} or lower", g, "at_most", g) if role is Role.SOURCE else (f"grade {g} or better", g, "at_least", g)
     if material == "waste_heat":
         t = float(quality)
         if role is Role.SOURCE:
             band = next((b for b in _HEAT_BANDS if t - 15 >= b), None)
-            return (f"supply temperature at most {band:g} C", band) if band else (f"about {t - 10:.0f} C via heat pump", t + 25)
-        return f"at least {t:g} C", t
+            if band:
+                return f"supply temperature at most {band:g} C", band, "at_most", band
+            return f"about {t - 10:.0f} C via heat pump", t + 25, "heat_pump", round(t - 10)
+        return f"at least {t:g} C", t, "at_least", t
     classes = _PURITY_CLASSES[material]
     p = float(quality)
     if role is Role.SOURCE:
         cls = next((c for c in classes if p >= c), min(classes))
-        return f"purity_pct at most {cls:g}", cls
-    return f"purity_pct at least {p:g}", p
+        return f"purity_pct at most {cls:g}", cls, "at_most", cls
+    return f"purity_pct at least {p:g}", p, "at_least", p
 
 
 def gaps(unmatched: Sequence[UnmatchedListing], defaults: Defaults | None = None, *,
@@ -81,9 +90,11 @@ def gaps(unmatched: Sequence[UnmatchedListing], defaults: Defaults | None = None
     """Ranked gaps from a match's unmatched listings (see the module docstring)."""
     d = defaults or Defaults()
     groups: dict[tuple[str, str, str | None, str], list[tuple[UnmatchedListing, Any]]] = defaultdict(list)
+    bounds: dict[str, tuple[str, Any]] = {}
     for u in unmatched:
         l = u.listing
-        text, value = _class(l.material, l.quality, l.role)
+        text, value, bound, level = _class(l.material, l.quality, l.role)
+        bounds[text] = (bound, level)
         attract = "sink" if l.role is Role.SOURCE else "source"
         groups[(attract, l.material, l.park, text)].append((u, value))
     out: list[Gap] = []
@@ -102,5 +113,6 @@ def gaps(unmatched: Sequence[UnmatchedListing], defaults: Defaults | None = None
         e = unit_economics(mat, sink_quality, None, None, typical_km, qty, fit, d)
         kinds = mat.sink_kinds if attract == "sink" else ("producer",)
         out.append(Gap(attract, key, park, text, qty, members[0][0].listing.unit, lat, lon, kinds,
-                       max(e.net, 0.0) * qty, max(e.co2, 0.0) * qty, tuple(u.listing.ref for u, _ in members)))
+                       max(e.net, 0.0) * qty, max(e.co2, 0.0) * qty, tuple(u.listing.ref for u, _ in members),
+                       *bounds[text]))
     return sorted(out, key=lambda g: -g.benefit_rmb_per_yr)

@@ -140,6 +140,33 @@ QUALITY_LABELS: dict[str, Any] = {"temperature_c": _l("Temperature (°C)"), "gra
                                   "purity_pct": _l("Purity (%)")}
 
 
+#: the enterprises a gap says to attract (catalogue sink kinds, and producers for unmet demand)
+KIND_LABELS: dict[str, Any] = {
+    "district_heating": _l("district heating network"), "greenhouse": _l("greenhouse"),
+    "process_heat": _l("process heat user"), "cement_plant": _l("cement plant"),
+    "concrete_station": _l("concrete station"), "brick_plant": _l("brick plant"),
+    "plasterboard_plant": _l("plasterboard plant"), "hydrogen_station": _l("hydrogen station"),
+    "industrial_user": _l("industrial user"), "producer": _l("producer"),
+}
+
+
+def gap_requirement(gap: dict[str, Any]) -> str:
+    """What a gap asks of the enterprise to attract, in the current language (``gaps.Gap.as_dict``)."""
+    bound, level, attribute = gap.get("bound"), gap.get("level"), gap.get("attribute")
+    if bound not in ("at_most", "at_least", "heat_pump") or level is None:
+        return str(gap.get("requirement", ""))
+    value = level if attribute == "grade" else fmt_plain(level)
+    if attribute == "grade":
+        return _("grade %(grade)s or lower", grade=value) if bound == "at_most" else \
+            _("grade %(grade)s or better", grade=value)
+    if attribute == "temperature_c":
+        if bound == "heat_pump":
+            return _("about %(t)s °C, through a heat pump", t=value)
+        return _("supply temperature at most %(t)s °C", t=value) if bound == "at_most" else \
+            _("at least %(t)s °C", t=value)
+    return _("purity at most %(p)s %%", p=value) if bound == "at_most" else _("purity at least %(p)s %%", p=value)
+
+
 def material_label(key: str) -> str:
     from exchange.domain.materials import CATALOGUE
 

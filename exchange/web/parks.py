@@ -58,8 +58,10 @@ def park(key: str):  # type: ignore[no-untyped-def]
     queue = reports.review_queue(report) if manager else []
     sankey = reports.sankey(report.links, anonymous=_("Anonymous"), withheld=_("Withheld"))
     run = last_run_info(key)
+    # the "what enterprise to attract" list is for the park's manager: it sums listings that may be private
+    gaps = ((run["summary"].get("gaps_by_park") or {}).get(key, []) if run else []) if manager else []
     return render_template("web/park.html", park=p, park_label=park_name(p), report=report, manager=manager,
-                           queue=queue, sankey=sankey, run=run, can_run_here=access.can_run_matcher(key),
+                           queue=queue, sankey=sankey, run=run, gaps=gaps, can_run_here=access.can_run_matcher(key),
                            run_park=key, run_seconds=run["seconds"] if run else 0,
                            config=page_config(park=key, sankey=sankey, manager=manager))
 

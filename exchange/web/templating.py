@@ -14,6 +14,7 @@ from markupsafe import Markup
 from . import access
 from .i18n import (
     ACCOUNT_ROLE_LABELS,
+    KIND_LABELS,
     LANGUAGES,
     QUALITY_LABELS,
     REQUIRES_LABELS,
@@ -26,6 +27,7 @@ from .i18n import (
     fmt_number,
     fmt_percent,
     fmt_plain,
+    gap_requirement,
     html_lang,
     label,
     locale_code,
@@ -130,7 +132,7 @@ def init_templating(app: Flask) -> None:
         role=lambda k: label(ROLE_LABELS, k), status=lambda k: label(STATUS_LABELS, k),
         unit=lambda k: label(UNIT_LABELS, k), requires=lambda k: label(REQUIRES_LABELS, k), when=when,
         visibility=lambda k: label(VISIBILITY_LABELS, k), park=park_label, qty=quantity_text,
-        qty_value=quantity_value,
+        qty_value=quantity_value, gap_requirement=gap_requirement, kind=lambda k: label(KIND_LABELS, k),
     )
 
     @app.context_processor

@@ -320,3 +320,28 @@ def test_run_the_matcher_from_the_ui(app, client):
     assert latest["id"] == body["id"]
     resp = client.post("/match-runs", json={"park": "city-370100"}, headers={"Accept": "application/json"})
     assert resp.status_code == 403  # a manager runs it for their own park only
+
+
+def test_the_park_manager_sees_what_enterprise_to_attract(app, client):
+    """Gap analysis on the park page: the park's leftover surplus as the kind of enterprise to attract."""
+    from exchange.services.listings import import_rows
+    from exchange.services.matching import run_match
+
+    w = webworld.build("qilu", "ash", match=False)
+    import_rows([dict(ref="GYP-1", organisation="Ash Power", role="source", material="fgd_gypsum",
+                      lat=webworld.QILU[0], lon=webworld.QILU[1], quantity=200_000, unit="t/yr", purity_pct=93)])
+    run_match()
+    webworld.login(client, "qilu")
+    page = client.get("/parks/qilu-chemical").get_data(as_text=True)
+    assert 'id="gaps-card"' in page and 'id="gaps-table"' in page
+    row = page[page.index('data-material="fgd_gypsum" data-attract="sink"'):]
+    row = row[:row.index("</tr>")]
+    assert "plasterboard plant" in row and "purity at most 90 %" in row and "200,000" in row
+    client.get("/lang/zh_CN")
+    zh = client.get("/parks/qilu-chemical").get_data(as_text=True)
+    assert "招商方向" in zh and "石膏板厂" in zh and "纯度至多 90 %" in zh
+    client.get("/lang/en")
+    client.post("/logout")
+    webworld.login(client, "ash")  # a member: the list sums listings that may be private
+    assert 'id="gaps-card"' not in client.get("/parks/qilu-chemical").get_data(as_text=True)
+    assert w.users["ash"].role == "member"
