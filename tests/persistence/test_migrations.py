@@ -20,3 +20,5 @@ def test_sqlite_runs_in_wal_with_foreign_keys(app):
         assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
         assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
         assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() == 10000
+        # FULL (2): a commit is on disk before it is acknowledged, even across a power cut
+        assert conn.exec_driver_sql("PRAGMA synchronous").scalar() == 2
