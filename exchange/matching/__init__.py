@@ -218,8 +218,17 @@ def _link(net: Network, arc: Arc, q: float, delivered: float, defaults: Defaults
         offered = source.quality
     fit = mat.quality.fit(offered, sink.quality, d, defaults)
     margin = fit.margin
+    # the margin as data too, so that a page can say it in another language
+    fit_data: dict[str, Any] = {"attribute": mat.quality.attribute, "offered": offered, "needed": sink.quality,
+                                **{k: v for k, v in fit.details.items() if k != "note"}}
+    if mat.quality.attribute == "temperature_c":
+        fit_data["approach_k"] = defaults["heat_exchanger_approach_k"]
+    upgrade = [r for r in requires if r in ("purification", "separation")]
+    if upgrade:
+        fit_data.update(upgrade=upgrade[0], purified_pct=defaults["purified_pct"])
     details: dict[str, Any] = {
         "margin": margin,
+        "fit": fit_data,
         "per_unit": {"value": arc.value, "disposal": arc.disposal, "transport": arc.transport, "upgrade": arc.upgrade,
                      "net": arc.net, "co2": arc.co2},
         "delivered_fraction": arc.frac,

@@ -167,6 +167,39 @@ def gap_requirement(gap: dict[str, Any]) -> str:
     return _("purity at most %(p)s %%", p=value) if bound == "at_most" else _("purity at least %(p)s %%", p=value)
 
 
+def margin_text(details: dict[str, Any] | None) -> str:
+    """A link's quality margin in the current language, from ``details["fit"]``; else the stored English text."""
+    details = details or {}
+    f = details.get("fit")
+    if not isinstance(f, dict) or "attribute" not in f:
+        return str(details.get("margin") or "")
+    attr = f["attribute"]
+    try:
+        if attr == "grade":
+            if not f.get("grade_margin"):
+                return _("grade %(s)s meets the grade %(k)s needed", s=f["offered"], k=f["needed"])
+            return _("grade %(s)s for a grade-%(k)s need", s=f["offered"], k=f["needed"])
+        if attr == "temperature_c":
+            need, arrival = float(f["needed"]), float(f["arrival_c"])
+            if f.get("lift_k"):
+                return _("arrives at %(a)s °C, below the %(k)s °C supply: heat pump lift %(l)s K, COP %(c)s",
+                         a=fmt_number(arrival, 1), k=fmt_plain(need), l=fmt_number(f["lift_k"], 1),
+                         c=fmt_number(f["cop"], 2))
+            return _("arrives at %(a)s °C for a %(k)s °C supply (%(d)s K to spare)", a=fmt_number(arrival, 1),
+                     k=fmt_plain(need), d=fmt_number(arrival - float(f["approach_k"]) - need, 1))
+        s_, k_ = fmt_plain(f["offered"]), fmt_plain(f["needed"])
+        if f.get("upgrade") == "purification":
+            return _("%(s)s %% raised to %(p)s %% by PSA purification for a %(k)s %% minimum, %(r)s recovered",
+                     s=s_, p=fmt_plain(f["purified_pct"]), k=k_, r=fmt_percent(f["recovery"]))
+        if f.get("upgrade") == "separation":
+            return _("%(s)s %% raised to %(p)s %% by separation from mixed gas for a %(k)s %% minimum, "
+                     "%(r)s recovered", s=s_, p=fmt_plain(f["purified_pct"]), k=k_, r=fmt_percent(f["recovery"]))
+        return _("%(s)s %% against a %(k)s %% minimum (%(d)s points to spare)", s=s_, k=k_,
+                 d=fmt_plain(round(float(f["offered"]) - float(f["needed"]), 3)))
+    except (KeyError, TypeError, ValueError):  # an older run's details: say what was stored
+        return str(details.get("margin") or "")
+
+
 def material_label(key: str) -> str:
     from exchange.domain.materials import CATALOGUE
 

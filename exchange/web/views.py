@@ -9,7 +9,7 @@ from flask import Response, abort, current_app, jsonify, redirect, render_templa
 from exchange.services import mapdata
 
 from . import access, bp
-from .i18n import LANG_COOKIE, LANGUAGES, park_choices
+from .i18n import LANG_COOKIE, LANGUAGES, margin_text, park_choices
 from .navigation import safe_next
 from .parks import last_run_info
 
@@ -87,4 +87,7 @@ def map_listing(listing_id: int):  # type: ignore[no-untyped-def]
 @bp.get("/map/links/<int:link_id>.json")
 def map_link(link_id: int):  # type: ignore[no-untyped-def]
     """One link for the details pane, with what the viewer may do with it (``actions``)."""
-    return _json(mapdata.link_detail(link_id, access.viewer()))
+    out = mapdata.link_detail(link_id, access.viewer())
+    if out.get("details"):
+        out["margin_text"] = margin_text(out["details"])  # in the page's language
+    return _json(out)

@@ -446,7 +446,8 @@
           ? h('span', { class: 'muted' }, ' · ' + t('delivered') + ' ' + num(d.delivered) + ' ' + unit(d.unit)) : null);
       row(dl, t('quality'), qualityText(d.source.quality) + ' → ' + qualityText(d.sink.quality));
       if (!d.exact) row(dl, '', h('span', { class: 'muted small' }, t('approx')));
-      if (d.details && d.details.margin) row(dl, t('margin'), d.details.margin);
+      const margin = d.margin_text || (d.details && d.details.margin);  // margin_text: in the page's language
+      if (margin) row(dl, t('margin'), margin);
       row(dl, t('distance'), num(d.distance_km, 1) + ' ' + t('km'),
         h('span', { class: 'muted' }, ' (' + t('route') + ' ' + num(d.route_km, 1) + ' ' + t('km') + ')'));
       row(dl, t('transport'), label('transport', d.transport));

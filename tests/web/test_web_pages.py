@@ -345,3 +345,41 @@ def test_the_park_manager_sees_what_enterprise_to_attract(app, client):
     webworld.login(client, "ash")  # a member: the list sums listings that may be private
     assert 'id="gaps-card"' not in client.get("/parks/qilu-chemical").get_data(as_text=True)
     assert w.users["ash"].role == "member"
+
+
+def test_the_link_margin_is_said_in_the_page_language(app, client):
+    """The details pane's quality margin comes from data, in English or Chinese (the paragraph stays English)."""
+    w = webworld.build("ash")
+    webworld.login(client, "ash")
+    ash = client.get(f"/map/links/{w.link('ASH-1', 'ASH-NEED').id}.json").get_json()
+    assert ash["margin_text"] == "grade I for a grade-II need"
+    assert ash["details"]["fit"] == {"attribute": "grade", "offered": "I", "needed": "II", "grade_margin": 1}
+    heat = client.get(f"/map/links/{w.link('HEAT-1', 'HEAT-NEED').id}.json").get_json()
+    assert heat["margin_text"].startswith("arrives at 10") and "for a 80 °C supply" in heat["margin_text"]
+    client.get("/lang/zh_CN")
+    assert client.get(f"/map/links/{ash['id']}.json").get_json()["margin_text"] == "I 级灰用于 II 级需求"
+    zh = client.get(f"/map/links/{heat['id']}.json").get_json()["margin_text"]
+    assert zh.startswith("到达温度 10") and "供热需 80 °C" in zh
+    client.get("/lang/en")
+
+
+def test_margin_text_for_upgrades_and_old_runs(app):
+    from flask_babel import force_locale
+
+    from exchange.web.i18n import margin_text
+
+    pump = {"attribute": "temperature_c", "offered": 45.0, "needed": 70.0, "arrival_c": 44.5, "lift_k": 35.5,
+            "cop": 4.91, "approach_k": 10.0}
+    psa = {"attribute": "purity_pct", "offered": 99.9, "needed": 99.97, "recovery": 0.9, "upgrade": "purification",
+           "purified_pct": 99.99}
+    with app.test_request_context():
+        with force_locale("en"):
+            assert margin_text({"fit": pump}) == ("arrives at 44.5 °C, below the 70 °C supply: heat pump lift "
+                                                  "35.5 K, COP 4.91")
+            assert margin_text({"fit": psa}) == ("99.9 % raised to 99.99 % by PSA purification for a 99.97 % "
+                                                 "minimum, 90% recovered")
+            assert margin_text({"margin": "stored words"}) == "stored words"  # a run from before the data
+            assert margin_text({"margin": "stored", "fit": {"attribute": "grade"}}) == "stored"  # incomplete data
+        with force_locale("zh_CN"):
+            assert margin_text({"fit": pump}) == "到达温度 44.5 °C，低于供热所需 70 °C：热泵提温 35.5 K，COP 4.91"
+            assert "PSA 提纯" in margin_text({"fit": psa})
