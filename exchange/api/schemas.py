@@ -20,6 +20,7 @@ import marshmallow as ma
 from marshmallow import fields, validate
 from webargs.fields import DelimitedList
 
+from exchange.domain.listing import USES
 from exchange.domain.materials import CATALOGUE
 from exchange.services.listings import FORBIDDEN_FIELDS
 from exchange.services.visibility import VISIBILITIES
@@ -90,6 +91,9 @@ def _listing_fields(required: bool) -> dict[str, fields.Field]:
         "purity_pct": fields.Float(allow_none=True, metadata={"description": "gypsum or hydrogen purity, %"}),
         "temperature_c": fields.Float(allow_none=True, metadata={"description": "waste heat temperature, C"}),
         "site": fields.String(allow_none=True, validate=validate.Length(max=200)),
+        "use": fields.String(allow_none=True, validate=validate.Length(max=40), metadata={
+            "description": "what the site is or does: " + ", ".join(USES) + "; district_heating without "
+                           "available_months means the heating season (11-3)"}),
         "hours_per_year": fields.Float(allow_none=True),
         "max_distance_km": fields.Float(allow_none=True),
         "price_rmb_per_unit": fields.Float(allow_none=True),
@@ -187,6 +191,7 @@ class ListingSchema(ma.Schema):
     purity_pct = fields.Float()
     temperature_c = fields.Float()
     site = fields.String(allow_none=True)
+    use = fields.String(allow_none=True)
     hours_per_year = fields.Float(allow_none=True)
     max_distance_km = fields.Float(allow_none=True)
     price_rmb_per_unit = fields.Float(allow_none=True)

@@ -154,6 +154,9 @@ class Listing(db.Model):
     entered_quantity: Mapped[float] = mapped_column(Float)
     entered_unit: Mapped[str] = mapped_column(String(40))
     quality: Mapped[dict[str, Any]] = mapped_column(JSON)
+    #: what the site is or does (``exchange.domain.listing.USES``); a district heating network's months default
+    #: to the heating season
+    use: Mapped[str | None] = mapped_column(String(40), nullable=True)
     hours_per_year: Mapped[float | None] = mapped_column(Float, nullable=True)
     max_distance_km: Mapped[float | None] = mapped_column(Float, nullable=True)
     price_rmb_per_unit: Mapped[float | None] = mapped_column(Float, nullable=True)

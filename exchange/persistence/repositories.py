@@ -25,7 +25,7 @@ def to_domain(row: Listing) -> DomainListing:
         ref=row.ref, organisation=row.organisation.name, role=Role(row.role), material=row.material,
         lat=row.lat, lon=row.lon, quantity=row.quantity, unit=row.unit, quality=quality,
         entered_quantity=row.entered_quantity, entered_unit=row.entered_unit,
-        site=row.site.name if row.site else None, hours_per_year=row.hours_per_year,
+        site=row.site.name if row.site else None, use=row.use, hours_per_year=row.hours_per_year,
         max_distance_km=row.max_distance_km, price_rmb_per_unit=row.price_rmb_per_unit,
         available_months=parse_months(row.available_months), return_temperature_c=row.return_temperature_c,
         description=row.description, id=row.id,
@@ -62,6 +62,7 @@ def apply_domain(row: Listing, d: DomainListing, org: Organisation) -> None:
     row.quantity, row.unit = d.quantity, d.unit
     row.entered_quantity, row.entered_unit = d.entered_quantity, d.entered_unit
     row.quality = {CATALOGUE[d.material].quality.attribute: d.quality}
+    row.use = d.use
     row.hours_per_year = d.hours_per_year
     row.max_distance_km = d.max_distance_km
     row.price_rmb_per_unit = d.price_rmb_per_unit

@@ -131,7 +131,7 @@ def raw_of(row: ListingRow) -> dict[str, Any]:
     out: dict[str, Any] = {
         "ref": row.ref, "organisation": row.organisation.name, "role": row.role, "material": row.material,
         "lat": row.lat, "lon": row.lon, "quantity": row.entered_quantity, "unit": row.entered_unit,
-        "site": row.site.name if row.site else None, "hours_per_year": row.hours_per_year,
+        "site": row.site.name if row.site else None, "use": row.use, "hours_per_year": row.hours_per_year,
         "max_distance_km": row.max_distance_km, "price_rmb_per_unit": row.price_rmb_per_unit,
         "available_months": row.available_months, "return_temperature_c": row.return_temperature_c,
         "description": row.description,

@@ -215,7 +215,7 @@ def listing_view(row: Listing, viewer: Any) -> dict[str, Any] | None:
         "ref": row.ref, "organisation": row.organisation.name, "role": row.role, "material": row.material,
         "lat": row.lat, "lon": row.lon, "quantity": row.quantity, "unit": row.unit, "approximate": False,
         "quality": _quality(row), **_quality(row),
-        "site": row.site.name if row.site else None, "hours_per_year": row.hours_per_year,
+        "site": row.site.name if row.site else None, "use": row.use, "hours_per_year": row.hours_per_year,
         "max_distance_km": row.max_distance_km, "price_rmb_per_unit": row.price_rmb_per_unit,
         "available_months": _months(row), "return_temperature_c": row.return_temperature_c,
         "description": row.description, "park": row.park, "status": row.status,

@@ -148,6 +148,13 @@ KIND_LABELS: dict[str, Any] = {
     "plasterboard_plant": _l("plasterboard plant"), "hydrogen_station": _l("hydrogen station"),
     "industrial_user": _l("industrial user"), "producer": _l("producer"),
 }
+#: what a listing's site is or does (``use``, exchange.domain.listing.USES)
+USE_LABELS: dict[str, Any] = {
+    **{k: v for k, v in KIND_LABELS.items() if k != "producer"},
+    "power_plant": _l("power plant"), "chp_plant": _l("combined heat and power plant"),
+    "steel_plant": _l("steel plant"), "chemical_plant": _l("chemical plant"),
+    "chlor_alkali_plant": _l("chlor-alkali plant"), "coking_plant": _l("coking plant"), "other": _l("other"),
+}
 
 
 def gap_requirement(gap: dict[str, Any]) -> str:

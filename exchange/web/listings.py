@@ -8,15 +8,16 @@ from flask import Response, abort, flash, redirect, render_template, request, ur
 from flask_babel import gettext as _
 
 from exchange.domain.errors import ExchangeError, ImportRejected, ValidationError
+from exchange.domain.listing import USES
 from exchange.domain.materials import CATALOGUE
 from exchange.services import import_formats, listings, search
 
 from . import access, bp
-from .i18n import is_zh
+from .i18n import USE_LABELS, is_zh, label
 from .templating import page_config
 
 #: the fields the form shows, in order (organisation comes from the account)
-FORM_FIELDS = ("role", "material", "ref", "site", "lat", "lon", "quantity", "unit", "temperature_c", "grade",
+FORM_FIELDS = ("role", "material", "ref", "site", "use", "lat", "lon", "quantity", "unit", "temperature_c", "grade",
                "purity_pct", "hours_per_year", "available_months", "max_distance_km", "price_rmb_per_unit",
                "return_temperature_c", "description", "visibility")
 VISIBILITIES = ("public", "anonymous", "private")
@@ -94,6 +95,7 @@ def _render_form(values: dict[str, str], errors: dict[str, list[str]], *, listin
     return render_template(
         "web/listing_form.html", values=values, errors=errors, listing_id=listing_id, help=field_help(),
         materials=material_options(), visibilities=VISIBILITIES,
+        uses=[(k, label(USE_LABELS, k)) for k in USES],
         config=page_config(picker=True, materials=material_options()),
     ), status
 
@@ -150,7 +152,7 @@ def edit_listing(listing_id: int):  # type: ignore[no-untyped-def]
     values = _form_values(request.form)
     changes = _raw_fields(values)
     # a field emptied in the form is cleared, not kept
-    for name in ("site", "hours_per_year", "max_distance_km", "price_rmb_per_unit", "return_temperature_c",
+    for name in ("site", "use", "hours_per_year", "max_distance_km", "price_rmb_per_unit", "return_temperature_c",
                  "description", "available_months"):
         changes.setdefault(name, None)
     try:

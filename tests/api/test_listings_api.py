@@ -131,3 +131,22 @@ def test_search_filters(client, ana):
     assert client.get("/api/v1/listings?material=plutonium").status_code == 422
     assert client.get("/api/v1/listings?mine=true").json["total"] == 0  # a visitor has no organisation
     assert client.get("/api/v1/listings?mine=true", headers=h).json["total"] == 4
+
+
+def test_use_is_kept_and_a_heating_network_defaults_to_the_heating_season(client, ana):
+    """``use`` was parsed (and set the months) but not stored: now it is kept, shown and editable."""
+    body = listing_row(ref="DH", role="sink", material="waste_heat", grade=None, temperature_c=90,
+                       quantity=50_000, unit="MWh/yr", use="District heating")
+    res = client.post("/api/v1/listings", json=body, headers=ana[1])
+    assert res.status_code == 201, res.json
+    assert res.json["use"] == "district_heating" and res.json["available_months"] == [1, 2, 3, 11, 12]
+    lid = res.json["id"]
+    assert client.get(f"/api/v1/listings/{lid}", headers=ana[1]).json["use"] == "district_heating"
+    # a change of something else keeps it (the stored listing is re-read whole)
+    res = client.patch(f"/api/v1/listings/{lid}", json={"quantity": 60_000}, headers=ana[1])
+    assert res.status_code == 200 and res.json["use"] == "district_heating"
+    res = client.patch(f"/api/v1/listings/{lid}", json={"use": "spaceport"}, headers=ana[1])
+    assert res.status_code == 422 and list(res.json["error"]["details"]) == ["use"]
+    assert client.get(f"/api/v1/listings/{lid}", headers=ana[1]).json["use"] == "district_heating"
+    res = client.patch(f"/api/v1/listings/{lid}", json={"use": None}, headers=ana[1])
+    assert res.status_code == 200 and res.json["use"] is None

@@ -89,3 +89,13 @@ def test_malformed_json_is_a_clear_error(app):
 def test_json_list_imports(app, make_row):
     report = import_file("x.json", json.dumps([make_row(), make_row(ref="R2")]).encode())
     assert report.created == 2
+
+
+def test_an_imported_use_is_stored_and_a_chinese_header_finds_it(app, make_row):
+    data = "\n".join(["ref,organisation,role,material,lat,lon,quantity,unit,temperature_c,用途",
+                      "DH-1,Jinan Heat,sink,waste_heat,36.65,117.0,50000,MWh/yr,90,district_heating",
+                      "CP-1,Jinan Heat,source,waste_heat,36.66,117.1,80000,MWh/yr,120,chp plant"]).encode()
+    import_file("heat.csv", data)
+    rows = {r.ref: r for r in db.session.scalars(select(Listing))}
+    assert rows["DH-1"].use == "district_heating" and rows["DH-1"].available_months == "1,2,3,11,12"
+    assert rows["CP-1"].use == "chp_plant" and rows["CP-1"].available_months == "1,2,3,4,5,6,7,8,9,10,11,12"

@@ -383,3 +383,21 @@ def test_margin_text_for_upgrades_and_old_runs(app):
         with force_locale("zh_CN"):
             assert margin_text({"fit": pump}) == "到达温度 44.5 °C，低于供热所需 70 °C：热泵提温 35.5 K，COP 4.91"
             assert "PSA 提纯" in margin_text({"fit": psa})
+
+
+def test_the_form_keeps_what_the_site_is_or_does(app, client):
+    webworld.build("ash", match=False)
+    webworld.login(client, "ash")
+    page = client.get("/listings/new").get_data(as_text=True)
+    assert 'name="use"' in page and 'value="plasterboard_plant"' in page and ">plasterboard plant<" in page
+    assert client.post("/listings/new", data=form(use="power_plant")).status_code == 302
+    row = db.session.scalar(select(Listing).where(Listing.ref == "GYP-9"))
+    assert row.use == "power_plant"
+    page = client.get(f"/listings/{row.id}/edit").get_data(as_text=True)
+    assert '<option value="power_plant" selected>' in page
+    assert client.post(f"/listings/{row.id}/edit", data=form(use="")).status_code == 302  # emptied: cleared
+    db.session.expire_all()
+    assert db.session.get(Listing, row.id).use is None
+    client.get("/lang/zh_CN")
+    assert ">石膏板厂<" in client.get("/listings/new").get_data(as_text=True)
+    client.get("/lang/en")
