@@ -40,6 +40,10 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import numpy as np
 
 SOLVERS = ("ortools", "networkx")
 MAX_TOTAL_UNITS = 1e12
@@ -274,7 +278,7 @@ def lp_allocate(
         placed[new] = sum(len(o) for o in order) + np.arange(len(new))
         order.append(new)
 
-    add(np.union1d(_best_per_key(t, gain_, first_per_node), _best_per_key(h, gain_, first_per_node)))
+    add(np.union1d(best_per_key(t, gain_, first_per_node), best_per_key(h, gain_, first_per_node)))
     while True:
         lp.run()
         status = lp.getModelStatus()
@@ -285,8 +289,8 @@ def lp_allocate(
         out = np.flatnonzero((placed < 0) & (reduced > tol))
         if not len(out):
             break
-        add(out[np.union1d(_best_per_key(t[out], reduced[out], add_per_node),
-                           _best_per_key(h[out], reduced[out], add_per_node))])
+        add(out[np.union1d(best_per_key(t[out], reduced[out], add_per_node),
+                           best_per_key(h[out], reduced[out], add_per_node))])
     x = np.asarray(lp.getSolution().col_value)
     scale = max(float(np.abs(sup).max()), 1.0)
     flows = np.zeros(n_arcs)
@@ -294,8 +298,8 @@ def lp_allocate(
     return flows.tolist()
 
 
-def _best_per_key(keys: np.ndarray, score: np.ndarray, k: int) -> np.ndarray:
-    """Positions of the ``k`` highest ``score`` for each distinct key."""
+def best_per_key(keys: np.ndarray, score: np.ndarray, k: int) -> np.ndarray:
+    """Positions of the ``k`` highest ``score`` for each distinct key (ties: the earlier position first)."""
     import numpy as np
 
     if not len(keys):

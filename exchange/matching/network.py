@@ -43,6 +43,7 @@ from exchange.domain.materials import CATALOGUE, Material
 from geodata.distance import geodesic_km_many
 from geodata.spatial import SphereIndex, nearest_one, pairs_within
 
+from .allocate import best_per_key
 from .economics import price
 
 Ints = npt.NDArray[np.int64]
@@ -345,11 +346,7 @@ def _cap(a: Ints, b: Ints, d: Floats, cap: int, sel: Ints) -> Ints:
     """Keep a pair when it is among the ``cap`` nearest of its source or of its sink."""
     keep = np.zeros(len(a), dtype=bool)
     for side in (a, b):
-        order = np.lexsort((d, side))
-        s_sorted = side[order]
-        first = np.r_[0, np.flatnonzero(np.diff(s_sorted)) + 1]
-        rank = np.arange(len(order)) - np.repeat(first, np.diff(np.r_[first, len(order)]))
-        keep[order[rank < cap]] = True
+        keep[best_per_key(side, -d, cap)] = True
     return sel[keep]
 
 

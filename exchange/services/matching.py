@@ -264,16 +264,13 @@ class _LinkWriter:
         self.seconds += time.perf_counter() - t0
 
 
-def _store(run: MatchRun, listings: list[Any], result: MatchResult, writer: _LinkWriter | None = None) -> None:
-    """Insert the run's unmatched entries (and its links, unless ``writer`` has), record the run: one transaction.
+def _store(run: MatchRun, listings: list[Any], result: MatchResult, writer: _LinkWriter) -> None:
+    """After ``writer`` stored the links: the unmatched entries and the run's record, then commit (one transaction).
 
-    Also supersedes the open links the run re-plans, if ``writer`` has not.
+    Supersedes the open links the run re-plans if ``writer`` has not (a run without links).
     """
     from . import audit
 
-    if writer is None:
-        writer = _LinkWriter(run)
-        writer.add(result.links)
     writer.supersede()
     _insert_many(UnmatchedEntry.__table__, ("match_run_id", "listing_id", "code", "reason", "matched", "remaining"),
                  [(run.id, u.listing.id, u.code, u.reason, u.matched, u.remaining) for u in result.unmatched])
