@@ -119,27 +119,23 @@ def per_material(listings: Sequence[Listing], defaults: Defaults, finish: Finish
     jobs = sorted(keys, key=lambda k: -size[k] * JOB_WEIGHT.get(k, 1.0))  # longest first (LPT schedule)
     workers = min(workers or os.cpu_count() or 1, len(jobs))
     parallel = workers > 1 and len(listings) >= PARALLEL_FROM_LISTINGS and "fork" in mp.get_all_start_methods()
+    got: dict[str, tuple[Any, tuple[float, float, float]]] = {}
     if parallel:
         _JOB = (listings, defaults, cap, exclude, solver, finish, {id(l): i for i, l in enumerate(listings)})
         try:
             with mp.get_context("fork").Pool(workers) as pool:
-                got = {}
                 for key, sent in pool.imap_unordered(_material_job, jobs, chunksize=1):
                     got[key] = _Unpickler(io.BytesIO(sent), listings).load()  # while the other jobs go on
                     if on_done is not None:
                         on_done(got[key][0])
         finally:
             _JOB = None
-        done = [got[k] for k in jobs]
     else:
-        jobs = keys
-        done = []
-        for k in jobs:
-            done.append(_material_part(listings, defaults, cap, exclude, solver, finish, k))
+        for key in keys:
+            got[key] = _material_part(listings, defaults, cap, exclude, solver, finish, key)
             if on_done is not None:
-                on_done(done[-1][0])
-    by_key = dict(zip(jobs, done))
-    parts = [by_key[k] for k in keys]
+                on_done(got[key][0])
+    parts = [got[k] for k in keys]
     timing = Timing(*(sum(p[1][n] for p in parts) for n in range(3)), time.perf_counter() - t0,
                     workers if parallel else 1)
     return [p[0] for p in parts], timing
