@@ -433,6 +433,8 @@ class Material:
     gas_density_kg_per_nm3: float | None = None
     #: typical sinks, for forms and gap analysis
     sink_kinds: tuple[str, ...] = ()
+    #: ``co2_method`` in Chinese, same placeholders
+    co2_method_zh: str = ""
 
     def value_to_sink(self, sink_quality: Quality, defaults: Defaults) -> float:
         """RMB per unit the sink would otherwise pay for what it needs."""
@@ -447,9 +449,9 @@ class Material:
         """tCO2 the sink's baseline supply would have emitted per unit delivered."""
         return _CO2_PER_UNIT[self.key](defaults)
 
-    def co2_method_text(self, defaults: Defaults) -> str:
-        """The method, with the factor values in force."""
-        return self.co2_method.format(**defaults)
+    def co2_method_text(self, defaults: Defaults, lang: str = "en") -> str:
+        """The method, with the factor values in force (``lang="zh"``: in Chinese)."""
+        return (self.co2_method_zh if lang == "zh" and self.co2_method_zh else self.co2_method).format(**defaults)
 
 
 _CO2_PER_UNIT = {
@@ -472,6 +474,8 @@ CATALOGUE: dict[str, Material] = {
                         "(coal 0.095 tCO2/GJ / efficiency 0.85); minus any heat-pump electricity at the "
                         "North China grid factor {grid_co2_t_per_mwh} tCO2/MWh (2023)"),
             sink_kinds=("district_heating", "greenhouse", "process_heat"),
+            co2_method_zh=("基准：燃煤锅炉供热 {coal_heat_co2_t_per_mwh} tCO2/MWh（煤 0.095 tCO2/GJ ÷ 效率 0.85）；"
+                           "扣除热泵用电，按华北电网因子 {grid_co2_t_per_mwh} tCO2/MWh（2023）"),
         ),
         Material(
             "fly_ash", "coal fly ash", "粉煤灰", "t/yr", GradeRule("grade", ("I", "II", "III"), "GB/T 1596-2017"), _TRUCK,
@@ -482,6 +486,8 @@ CATALOGUE: dict[str, Material] = {
                         "{fly_ash_clinker_substitution} t clinker per t ash; minus truck transport at "
                         "{truck_co2_t_per_t_km} tCO2/t.km"),
             sink_kinds=("cement_plant", "concrete_station", "brick_plant"),
+            co2_method_zh=("基准：水泥熟料 {clinker_co2_t_per_t} tCO2/t，每吨粉煤灰替代 {fly_ash_clinker_substitution} t "
+                           "熟料；扣除货车运输 {truck_co2_t_per_t_km} tCO2/(t·km)"),
         ),
         Material(
             "fgd_gypsum", "FGD gypsum", "脱硫石膏", "t/yr",
@@ -490,6 +496,8 @@ CATALOGUE: dict[str, Material] = {
             co2_method=("baseline: natural gypsum at {gypsum_co2_t_per_t} tCO2/t (no confirmed factor); "
                         "minus truck transport at {truck_co2_t_per_t_km} tCO2/t.km"),
             sink_kinds=("plasterboard_plant", "cement_plant"),
+            co2_method_zh=("基准：天然石膏 {gypsum_co2_t_per_t} tCO2/t（无确认的因子）；"
+                           "扣除货车运输 {truck_co2_t_per_t_km} tCO2/(t·km)"),
         ),
         Material(
             "hydrogen", "by-product hydrogen", "副产氢", "t/yr",
@@ -501,6 +509,8 @@ CATALOGUE: dict[str, Material] = {
                         "tube-trailer transport at {h2_trailer_co2_t_per_t_km} tCO2/t.km"),
             gas_density_kg_per_nm3=0.08988,
             sink_kinds=("hydrogen_station", "industrial_user"),
+            co2_method_zh=("基准：天然气制氢 {h2_baseline_co2_t_per_t} tCO2/t；"
+                           "扣除长管拖车运输 {h2_trailer_co2_t_per_t_km} tCO2/(t·km)"),
         ),
     )
 }

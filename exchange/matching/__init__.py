@@ -148,7 +148,7 @@ def _material_result(net: Network, flows: Floats, key: str, *, defaults: Default
     ends = sorted({int(e) for e in np.r_[c.source[used], c.sink[used]]})
     ends = [e if e < n else net.cascade_sink[e][0] for e in ends]
     parks = _parks(listings, ends)
-    methods = {key: CATALOGUE[key].co2_method_text(defaults)}
+    methods = {key: CATALOGUE[key].co2_method_text(defaults), key + ":zh": CATALOGUE[key].co2_method_text(defaults, "zh")}
     arcs = zip(*(getattr(c, name)[used].tolist() for name in Arc._fields))  # plain floats: numpy scalars are slow
     for arc, q in zip(map(Arc._make, arcs), flows[used].tolist()):
         u, v = arc.source, arc.sink
@@ -234,6 +234,7 @@ def _link(net: Network, arc: Arc, q: float, delivered: float, defaults: Defaults
         "delivered_fraction": arc.frac,
         "months": [m + 1 for m in range(12) if arc.months >> m & 1],
         "co2_method": methods[mat.key],
+        "co2_method_zh": methods[mat.key + ":zh"],
         "source_park": parks.get(src_i),
         "sink_park": parks.get(v),
     }

@@ -135,7 +135,8 @@ STATUS_LABELS: dict[str, Any] = {
 ACCOUNT_ROLE_LABELS: dict[str, Any] = {"member": _l("member"), "park_manager": _l("park manager"),
                                        "admin": _l("administrator")}
 VISIBILITY_LABELS: dict[str, Any] = {"public": _l("public"), "anonymous": _l("anonymous"), "private": _l("private")}
-REQUIRES_LABELS: dict[str, Any] = {"heat_pump": _l("heat pump"), "purification": _l("purification")}
+REQUIRES_LABELS: dict[str, Any] = {"heat_pump": _l("heat pump"), "purification": _l("purification"),
+                                   "separation": _l("separation"), "cascade": _l("cascade")}
 QUALITY_LABELS: dict[str, Any] = {"temperature_c": _l("Temperature (°C)"), "grade": _l("Grade"),
                                   "purity_pct": _l("Purity (%)")}
 
@@ -205,6 +206,63 @@ def margin_text(details: dict[str, Any] | None) -> str:
                  d=fmt_plain(round(float(f["offered"]) - float(f["needed"]), 3)))
     except (KeyError, TypeError, ValueError):  # an older run's details: say what was stored
         return str(details.get("margin") or "")
+
+
+#: the unit of one canonical unit, for "per MWh", "per t"
+PER_UNIT_LABELS: dict[str, Any] = {"MWh/yr": _l("MWh"), "t/yr": _l("t")}
+
+
+def explanation_text(link: dict[str, Any]) -> str:
+    """A link's explanation in the current language.
+
+    English: the paragraph the matcher wrote (stored with the link). Chinese:
+    the same facts written from the link's figures and ``details`` (for runs
+    from before ``details.fit`` the margin is the stored English words).
+    """
+    stored = str(link.get("explanation") or "")
+    details = link.get("details") or {}
+    if not is_zh() or not stored or "per_unit" not in details:
+        return stored
+    from exchange.services.reports import display_name
+
+    try:
+        pu = details["per_unit"]
+        unit = link["unit"]
+        per = label(PER_UNIT_LABELS, unit)
+        quantity, delivered = float(link["quantity"]), float(link["delivered"])
+        requires = [r for r in (link.get("requires") or []) if r != "cascade"]
+        source = display_name(link["source"], _("Anonymous"), _("Withheld"))
+        if "cascade" in (link.get("requires") or []):
+            fit = details.get("fit") or {}
+            source = _("return heat of %(who)s (%(t)s °C)", who=source, t=fmt_plain(fit.get("offered")))
+        parts = [_("%(source)s → %(sink)s: %(material)s, %(q)s %(unit)s.", source=source,
+                   sink=display_name(link["sink"], _("Anonymous"), _("Withheld")),
+                   material=material_label(link["material"]), q=fmt_number(quantity), unit=label(UNIT_LABELS, unit))]
+        if abs(delivered - quantity) > 1e-9 * max(quantity, 1.0):
+            parts.append(_("%(d)s %(unit)s of it delivered.", d=fmt_number(delivered), unit=label(UNIT_LABELS, unit)))
+        parts.append(_("Quality: %(margin)s.", margin=margin_text(details)))
+        if requires:
+            parts.append(_("Upgrade: %(what)s, %(cost)s RMB per %(per)s delivered, %(share)s of what is taken "
+                           "is delivered.", what=", ".join(label(REQUIRES_LABELS, r) for r in requires),
+                           cost=fmt_number(pu["upgrade"]), per=per, share=fmt_percent(details["delivered_fraction"])))
+        distance, route = float(link["distance_km"]), float(link["route_km"])
+        parts.append(_("Distance %(d)s km geodesic, %(r)s km route; %(mode)s %(cost)s RMB per %(per)s.",
+                       d=fmt_number(distance, 1), r=fmt_number(route, 1), mode=transport_label(link["transport"]),
+                       cost=fmt_number(pu["transport"]), per=per))
+        value = _("Value to the sink %(v)s RMB per %(per)s", v=fmt_number(pu["value"]), per=per)
+        if pu.get("disposal"):
+            value += _(", disposal avoided %(v)s", v=fmt_number(pu["disposal"]))
+        parts.append(value + _("; net %(n)s RMB per %(per)s taken, %(total)s RMB/yr.", n=fmt_number(pu["net"]),
+                                  per=per, total=fmt_number(link["net_benefit_rmb_per_yr"])))
+        method = details.get("co2_method_zh") or details.get("co2_method") or ""
+        parts.append(_("CO₂ avoided %(t)s t/yr (%(method)s).", t=fmt_number(link["co2_avoided_t_per_yr"]),
+                       method=method))
+        months = details.get("months") or []
+        if months and len(months) < 12:
+            parts.append(_("Months in common: %(months)s.", months=", ".join(str(m) for m in months)))
+        return "".join(parts)  # Chinese sentences run on without spaces
+    except (KeyError, TypeError, ValueError):  # figures missing (an older run): the stored words
+        return stored
 
 
 def material_label(key: str) -> str:

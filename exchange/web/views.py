@@ -9,7 +9,7 @@ from flask import Response, abort, current_app, jsonify, redirect, render_templa
 from exchange.services import mapdata
 
 from . import access, bp
-from .i18n import LANG_COOKIE, LANGUAGES, margin_text, park_choices
+from .i18n import LANG_COOKIE, LANGUAGES, explanation_text, margin_text, park_choices
 from .navigation import safe_next
 from .parks import last_run_info
 
@@ -90,4 +90,7 @@ def map_link(link_id: int):  # type: ignore[no-untyped-def]
     out = mapdata.link_detail(link_id, access.viewer())
     if out.get("details"):
         out["margin_text"] = margin_text(out["details"])  # in the page's language
+    if out.get("explanation"):
+        out["explanation_text"] = explanation_text(out)
+        out["explanation_lang"] = "zh-CN" if out["explanation_text"] != out["explanation"] else "en"
     return _json(out)

@@ -471,7 +471,7 @@
         h('h2', null, label('materials', d.material) + ' · ' + qty(d)),
         ends, dl,
         h('h3', null, t('explanation')),
-        d.explanation ? h('p', { class: 'explanation', lang: 'en' }, d.explanation)
+        d.explanation ? h('p', { class: 'explanation', lang: d.explanation_lang || 'en' }, d.explanation_text || d.explanation)
           : h('p', { class: 'muted' }, t('approx')),
         this._workflow(d),
         this._actions(d));

@@ -401,3 +401,23 @@ def test_the_form_keeps_what_the_site_is_or_does(app, client):
     client.get("/lang/zh_CN")
     assert ">石膏板厂<" in client.get("/listings/new").get_data(as_text=True)
     client.get("/lang/en")
+
+
+def test_the_link_explanation_is_written_in_chinese_from_its_figures(app, client):
+    w = webworld.build("ash")
+    webworld.login(client, "ash")
+    lid = w.link("ASH-1", "ASH-NEED").id
+    en = client.get(f"/map/links/{lid}.json").get_json()
+    assert en["explanation_text"] == en["explanation"] and en["explanation_lang"] == "en"
+    client.get("/lang/zh_CN")
+    zh = client.get(f"/map/links/{lid}.json").get_json()
+    client.get("/lang/en")
+    text = zh["explanation_text"]
+    assert zh["explanation_lang"] == "zh-CN" and zh["explanation"] == en["explanation"]  # the stored words stay
+    assert text.startswith("Ash Power → Cement Co：粉煤灰，600 吨/年。")
+    assert "质量：I 级灰用于 II 级需求。" in text
+    assert f"大地线 {en['distance_km']:.1f} 公里" in text
+    assert "基准：水泥熟料 0.85 tCO2/t" in text and "CO₂ 减排每年" in text
+    net = f"{round(en['net_benefit_rmb_per_yr']):,}"
+    assert f"每年 {net} 元" in text
+    assert "Quality" not in text and "RMB" not in text
