@@ -23,8 +23,9 @@ from __future__ import annotations
 
 import math
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from string import Formatter
 from typing import Any
 
 import numpy as np
@@ -449,9 +450,17 @@ class Material:
         """tCO2 the sink's baseline supply would have emitted per unit delivered."""
         return _CO2_PER_UNIT[self.key](defaults)
 
-    def co2_method_text(self, defaults: Defaults, lang: str = "en") -> str:
-        """The method, with the factor values in force (``lang="zh"``: in Chinese)."""
+    def co2_method_text(self, defaults: Defaults | Mapping[str, float], lang: str = "en") -> str:
+        """The method, with the factor values in force (``lang="zh"``: in Chinese).
+
+        ``defaults`` may also be just :meth:`co2_method_factors` (what a stored link keeps).
+        """
         return (self.co2_method_zh if lang == "zh" and self.co2_method_zh else self.co2_method).format(**defaults)
+
+    def co2_method_factors(self, defaults: Defaults) -> dict[str, float]:
+        """The factor values the method's words quote (both languages quote the same ones)."""
+        names = {f for text in (self.co2_method, self.co2_method_zh) for _, f, _, _ in Formatter().parse(text) if f}
+        return {n: defaults[n] for n in sorted(names)}
 
 
 _CO2_PER_UNIT = {

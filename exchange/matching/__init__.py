@@ -44,6 +44,9 @@ from .solve import per_material
 
 __all__ = ["MatchResult", "ProposedLink", "UnmatchedListing", "match"]
 
+#: JSON as stored with a link: compact, no cycle check (the details are plain dicts, lists and numbers)
+_compact_json = json.JSONEncoder(check_circular=False, separators=(",", ":")).encode
+
 #: gaps kept per park in a run's summary (``gaps_by_park``), best first; ``gaps`` holds the region's best 50
 GAPS_PER_PARK = 10
 
@@ -148,7 +151,8 @@ def _material_result(net: Network, flows: Floats, key: str, *, defaults: Default
     ends = sorted({int(e) for e in np.r_[c.source[used], c.sink[used]]})
     ends = [e if e < n else net.cascade_sink[e][0] for e in ends]
     parks = _parks(listings, ends)
-    methods = {key: CATALOGUE[key].co2_method_text(defaults), key + ":zh": CATALOGUE[key].co2_method_text(defaults, "zh")}
+    methods = {key: CATALOGUE[key].co2_method_text(defaults)}
+    factors = CATALOGUE[key].co2_method_factors(defaults)  # the page writes the method in Chinese from these
     arcs = zip(*(getattr(c, name)[used].tolist() for name in Arc._fields))  # plain floats: numpy scalars are slow
     for arc, q in zip(map(Arc._make, arcs), flows[used].tolist()):
         u, v = arc.source, arc.sink
@@ -157,7 +161,7 @@ def _material_result(net: Network, flows: Floats, key: str, *, defaults: Default
         allocated[v] += delivered
         partners_of[u].append((v, q, arc.net))
         partners_of[v].append((u, q, arc.net))
-        link = _link(net, arc, q, delivered, defaults, parks, methods)
+        link = _link(net, arc, q, delivered, defaults, parks, methods, factors)
         links.append(link)
         for park in {parks.get(u if u < n else net.cascade_sink[u][0]), parks.get(v)} - {None}:
             by_park[str(park)].append(link)  # a link counts in the park of its source and in that of its sink
@@ -200,7 +204,7 @@ def _material_result(net: Network, flows: Floats, key: str, *, defaults: Default
 
 
 def _link(net: Network, arc: Arc, q: float, delivered: float, defaults: Defaults, parks: dict[int, str | None],
-          methods: dict[str, str]) -> ProposedLink:
+          methods: dict[str, str], factors: dict[str, float]) -> ProposedLink:
     L = net.listings
     u, v = arc.source, arc.sink
     sink = L[v]
@@ -234,7 +238,7 @@ def _link(net: Network, arc: Arc, q: float, delivered: float, defaults: Defaults
         "delivered_fraction": arc.frac,
         "months": [m + 1 for m in range(12) if arc.months >> m & 1],
         "co2_method": methods[mat.key],
-        "co2_method_zh": methods[mat.key + ":zh"],
+        "co2_factors": factors,
         "source_park": parks.get(src_i),
         "sink_park": parks.get(v),
     }
@@ -254,7 +258,7 @@ def _link(net: Network, arc: Arc, q: float, delivered: float, defaults: Defaults
         value_rmb_per_yr=arc.value * delivered, net_benefit_rmb_per_yr=arc.net * q,
         co2_avoided_t_per_yr=arc.co2 * q,
         explanation=link_text(arc, requires, source, sink, q, margin, chain, defaults, methods[mat.key]),
-        details_json=json.dumps(details),
+        details_json=_compact_json(details),
     )
 
 

@@ -254,7 +254,11 @@ def explanation_text(link: dict[str, Any]) -> str:
             value += _(", disposal avoided %(v)s", v=fmt_number(pu["disposal"]))
         parts.append(value + _("; net %(n)s RMB per %(per)s taken, %(total)s RMB/yr.", n=fmt_number(pu["net"]),
                                   per=per, total=fmt_number(link["net_benefit_rmb_per_yr"])))
-        method = details.get("co2_method_zh") or details.get("co2_method") or ""
+        method = details.get("co2_method") or ""
+        if details.get("co2_factors"):  # the same method in Chinese, with the factor values the run used
+            from exchange.domain.materials import CATALOGUE
+
+            method = CATALOGUE[link["material"]].co2_method_text(details["co2_factors"], "zh")
         parts.append(_("CO₂ avoided %(t)s t/yr (%(method)s).", t=fmt_number(link["co2_avoided_t_per_yr"]),
                        method=method))
         months = details.get("months") or []
