@@ -56,7 +56,7 @@ def one_size(n: int, cap: int | None, repeat: int) -> dict:
         t0 = time.perf_counter()
         net = build_network(listings, Defaults(), cap=cap)
         t1 = time.perf_counter()
-        flows = solve(net, workers=1)
+        flows = solve(net)
         t2 = time.perf_counter()
         cand.append(t1 - t0)
         sol.append(t2 - t1)

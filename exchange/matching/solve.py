@@ -44,8 +44,6 @@ from .allocate import flow_arrays, lp_allocate, month_atoms
 from .network import POPCOUNT, Floats, Network, build_network, merge_networks
 
 
-#: below this many candidates :func:`solve` solves the materials one after another in this process
-PARALLEL_FROM = 100_000
 #: below this many listings :func:`per_material` does every material in this process (a fork and
 #: the transfer of its result back cost more than they save on a small input)
 PARALLEL_FROM_LISTINGS = 8_000
@@ -55,7 +53,6 @@ PARALLEL_FROM_LISTINGS = 8_000
 #: 12.5k listings), fly ash and gypsum 1.5-1.9 s, waste heat (short reach, few partners) 1.2 s for more listings
 JOB_WEIGHT = {"hydrogen": 2.0, "waste_heat": 0.6}
 
-_NET: Network | None = None  # the network a forked worker solves (inherited, not pickled)
 _JOB: tuple[Any, ...] | None = None  # what a forked job works on (inherited, not pickled)
 
 #: what a job does with its material's network and flows; its result must pickle
@@ -181,39 +178,16 @@ def _material_part(listings: Sequence[Listing], defaults: Defaults, cap: int | N
     return out, (t1 - t0, t2 - t1, time.perf_counter() - t2)
 
 
-def solve(net: Network, solver: str = "ortools", *, workers: int | None = None) -> Floats:
-    """Annual flow on every candidate (canonical units taken from the source).
-
-    Materials are independent problems; on a large network they are solved in
-    forked worker processes, largest first (``workers`` defaults to the CPU
-    count; 1 keeps everything in this process).
-    """
-    global _NET
+def solve(net: Network, solver: str = "ortools") -> Floats:
+    """Annual flow on every candidate of a whole network (canonical units taken from the source), in this
+    process, one material after another. :func:`per_material` is the parallel way."""
     c = net.candidates
     flows = np.zeros(len(c))
-    if not len(c):
-        return flows
     material = np.array([net.listings[int(j)].material for j in c.sink])
-    keys = sorted(np.unique(material).tolist(), key=lambda k: -int(np.sum(material == k)))
-    jobs = [(np.flatnonzero(material == k), solver) for k in keys]
-    workers = workers or os.cpu_count() or 1
-    if workers > 1 and len(c) >= PARALLEL_FROM and len(jobs) > 1 and "fork" in mp.get_all_start_methods():
-        _NET = net
-        try:
-            with mp.get_context("fork").Pool(min(workers, len(jobs))) as pool:
-                results = pool.map(_solve_material_job, jobs, chunksize=1)
-        finally:
-            _NET = None
-    else:
-        results = [_solve_material(net, idx, solver) for idx, solver in jobs]
-    for (idx, _), out in zip(jobs, results):
-        flows[idx] = out
+    for key in np.unique(material).tolist():
+        idx = np.flatnonzero(material == key)
+        flows[idx] = _solve_material(net, idx, solver)
     return flows
-
-
-def _solve_material_job(job: tuple[np.ndarray, str]) -> Floats:
-    assert _NET is not None
-    return _solve_material(_NET, *job)
 
 
 def _solve_material(net: Network, idx: np.ndarray, solver: str) -> Floats:

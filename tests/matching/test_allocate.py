@@ -110,11 +110,15 @@ def test_parallel_solve_equals_serial_solve(monkeypatch):
     solve_mod = importlib.import_module("exchange.matching.solve")
     from exchange.matching.network import build_network
 
-    net = build_network(province(400), Defaults(), cap=10)
-    serial = solve_mod.solve(net, workers=1)
-    monkeypatch.setattr(solve_mod, "PARALLEL_FROM", 1)
-    parallel = solve_mod.solve(net, workers=2)
+    listings = province(400)
+    net = build_network(listings, Defaults(), cap=10)
+    serial = solve_mod.solve(net)
+    monkeypatch.setattr(solve_mod, "PARALLEL_FROM_LISTINGS", 1)
+    jobs_net, parallel, timing = solve_mod.build_and_solve(listings, Defaults(), cap=10, workers=2)
+    assert timing.processes == 2
     assert len(set(net.listings[int(j)].material for j in net.candidates.sink)) == 4
+    assert np.array_equal(jobs_net.candidates.source, net.candidates.source)
+    assert np.array_equal(jobs_net.candidates.sink, net.candidates.sink)
     assert np.allclose(serial, parallel, rtol=0, atol=1e-9)
     assert serial.sum() > 0
 
